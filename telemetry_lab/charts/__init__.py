@@ -1,0 +1,1 @@
+"""Plotly figures built from metric outputs. Charts only draw: they never compute metrics or call show()."""

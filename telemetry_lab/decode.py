@@ -1,0 +1,292 @@
+"""Framing: bytes → one JSON envelope per line, for SSE, NDJSON and JSON arrays. Pure, no I/O.
+
+Decoders are incremental: feed them chunks cut anywhere (a frame may span many chunks, a chunk
+may hold many frames) and each call returns the :class:`Batch` of what became complete. Work
+stays linear in the input size, however small the chunks and however large the frames.
+
+Examples
+--------
+>>> decoder = SSEDecoder()
+>>> batch = decoder.feed(b'id: 7\\ndata: {"seq":7}\\n\\nid: 8\\n\\n: keepalive\\n\\nid: 9\\nda')
+>>> batch.lines, batch.ids, batch.skipped
+([b'{"seq":7}'], [7], [8])
+>>> decoder.feed(b'ta: {"seq":9}\\r\\n\\r\\n').lines
+[b'{"seq":9}']
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .errors import FormatError
+
+#: Recording formats telemetry_lab reads, by the name :func:`sniff` returns.
+FORMATS: dict[str, str] = {
+    "sse": "server-sent events (id:/data: frames, as the /telemetry/stream endpoint sends)",
+    "ndjson": "NDJSON (one JSON envelope per line)",
+    "json": "a JSON array of envelopes (as the /telemetry/events endpoint returns)",
+}
+
+_BOM = b"\xef\xbb\xbf"
+RAW_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class FrameError:
+    """A frame or line that could not be read: where it was, its seq if known, why."""
+
+    position: int
+    seq: int | None
+    raw: bytes
+    reason: str
+
+
+@dataclass
+class Batch:
+    """Envelopes framed from a stretch of input, ready for the table builder.
+
+    ``lines`` holds one JSON envelope each (no newline inside), ``positions`` their 1-based
+    frame or line number in the source, ``ids`` the SSE ``id`` of their frame (None for NDJSON
+    and JSON). ``skipped`` lists ids of frames without data: seqs the server skipped.
+    """
+
+    lines: list[bytes] = field(default_factory=list)
+    positions: Sequence[int] = field(default_factory=list)
+    ids: list[int | None] | None = None
+    skipped: list[int] = field(default_factory=list)
+    errors: list[FrameError] = field(default_factory=list)
+
+
+def _int_id(text: bytes) -> int | None:
+    text = text.strip()
+    return int(text) if text.isdigit() else None
+
+
+class _Framer:
+    """Buffers chunks until a separator arrives, without quadratic re-joining."""
+
+    separator: bytes = b"\n"
+
+    def __init__(self) -> None:
+        self._pending: list[bytes] = []
+        self._ends_newline = False
+        self._drop_lf = False
+        self._started = False
+
+    def _normalise(self, chunk: bytes) -> bytes:
+        if not self._started and chunk:
+            self._started = True
+            chunk = chunk.removeprefix(_BOM)
+        if self._drop_lf and chunk[:1] == b"\n":
+            chunk = chunk[1:]
+        self._drop_lf = chunk[-1:] == b"\r"
+        if b"\r" in chunk:
+            chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        return chunk
+
+    def _complete(self, chunk: bytes) -> list[bytes]:
+        """Add ``chunk``; return the pieces it completed, split at the separator."""
+        chunk = self._normalise(bytes(chunk))
+        if not chunk:
+            return []
+        sep = self.separator
+        boundary = sep in chunk or (
+            len(sep) == 2 and self._ends_newline and chunk[:1] == b"\n"
+        )
+        self._pending.append(chunk)
+        self._ends_newline = chunk[-1:] == b"\n"
+        if not boundary:
+            return []
+        pieces = (b"".join(self._pending) if len(self._pending) > 1 else chunk).split(sep)
+        rest = pieces.pop()
+        self._pending = [rest] if rest else []
+        self._ends_newline = rest[-1:] == b"\n"
+        return pieces
+
+    def _remainder(self) -> bytes:
+        rest = b"".join(self._pending)
+        self._pending = []
+        return rest
+
+
+class SSEDecoder(_Framer):
+    """Incremental SSE framer following the WHATWG rules the Kernel stream uses.
+
+    LF, CRLF and CR line ends; ``data:`` fields joined with newlines (a multi-line JSON payload
+    is re-encoded onto one line); comment lines (``:``, ``: keepalive``) ignored; frames with an
+    ``id`` and no data reported in ``skipped``.
+    """
+
+    separator = b"\n\n"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._frame = 0
+
+    def feed(self, chunk: bytes) -> Batch:
+        """Add a chunk; return the frames it completed."""
+        batch = Batch(ids=[])
+        self._frames(self._complete(chunk), batch)
+        return batch
+
+    def close(self) -> Batch:
+        """End of input: a frame not closed by a blank line is reported, not dispatched."""
+        batch = Batch(ids=[])
+        rest = self._remainder().strip(b"\n")
+        if rest:
+            self._frame += 1
+            seq = None
+            for line in rest.split(b"\n"):
+                if line.startswith(b"id:"):
+                    seq = _int_id(line[3:])
+            reason = "incomplete frame at end of input (no blank line after it)"
+            batch.errors.append(FrameError(self._frame, seq, rest[:RAW_LIMIT], reason))
+        return batch
+
+    def _frames(self, frames: list[bytes], batch: Batch) -> None:
+        lines, ids = batch.lines, batch.ids
+        positions = batch.positions
+        assert ids is not None and isinstance(positions, list)
+        position = self._frame
+        for frame in frames:
+            position += 1
+            if frame.startswith(b"id: "):
+                newline = frame.find(b"\n")
+                if (
+                    newline > 0
+                    and frame.startswith(b"data: ", newline + 1)
+                    and frame.find(b"\n", newline + 1) < 0
+                ):
+                    lines.append(frame[newline + 7 :])
+                    positions.append(position)
+                    ids.append(_int_id(frame[4:newline]))
+                    continue
+            self._general(frame, position, batch)
+        self._frame = position
+
+    @staticmethod
+    def _general(frame: bytes, position: int, batch: Batch) -> None:
+        data: list[bytes] = []
+        frame_id: int | None = None
+        for line in frame.split(b"\n"):
+            if not line or line[:1] == b":":
+                continue
+            name, colon, value = line.partition(b":")
+            if colon and value[:1] == b" ":
+                value = value[1:]
+            if name == b"data":
+                data.append(value)
+            elif name == b"id" and b"\0" not in value:
+                frame_id = _int_id(value)
+        payload = b"\n".join(data)
+        if not payload:
+            if frame_id is not None:
+                batch.skipped.append(frame_id)
+            return
+        if len(data) > 1:
+            try:
+                payload = json.dumps(json.loads(payload), ensure_ascii=False).encode()
+            except ValueError as exc:
+                reason = f"invalid JSON in multi-line data: {exc}"
+                batch.errors.append(FrameError(position, frame_id, payload[:RAW_LIMIT], reason))
+                return
+        assert batch.ids is not None and isinstance(batch.positions, list)
+        batch.lines.append(payload)
+        batch.positions.append(position)
+        batch.ids.append(frame_id)
+
+
+class NDJSONDecoder(_Framer):
+    """Incremental NDJSON framer: one envelope per line, LF or CRLF, blank lines ignored."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._line = 0
+
+    def feed(self, chunk: bytes) -> Batch:
+        """Add a chunk; return the lines it completed."""
+        return self._lines(self._complete(chunk))
+
+    def close(self) -> Batch:
+        """End of input: a last line without a newline still counts."""
+        return self._lines([self._remainder()])
+
+    def _lines(self, lines: list[bytes]) -> Batch:
+        start = self._line + 1
+        self._line += len(lines)
+        positions: Sequence[int] = range(start, self._line + 1)
+        if not all(line[:1].strip() and line[-1:].strip() for line in lines):
+            keep = [i for i, line in enumerate(lines) if line.strip()]
+            lines = [lines[i].strip() for i in keep]
+            positions = [positions[i] for i in keep]
+        return Batch(lines, positions)
+
+
+def decode_events_json(data: bytes) -> Batch:
+    """Frame a JSON array of envelopes (the ``/telemetry/events`` response body).
+
+    Raises
+    ------
+    FormatError
+        When ``data`` is not a JSON array.
+
+    Examples
+    --------
+    >>> decode_events_json(b'[{"seq": 1}, 7]').errors[0].reason
+    'array element is int, expected a JSON object (an envelope)'
+    """
+    try:
+        items = json.loads(data.removeprefix(_BOM)) if data.strip() else []
+    except ValueError as exc:
+        raise FormatError(
+            f"expected {FORMATS['json']}, but the input is not valid JSON ({exc}); "
+            "pass NDJSON or SSE recordings to read_ndjson() / read_sse() instead"
+        ) from None
+    if not isinstance(items, list):
+        raise FormatError(
+            f"expected {FORMATS['json']}, got a JSON {type(items).__name__}; "
+            "pass the response body of GET /browsers/{id}/telemetry/events"
+        )
+    positions: list[int] = []
+    batch = Batch(positions=positions)
+    for position, item in enumerate(items, 1):
+        text = json.dumps(item, ensure_ascii=False).encode()
+        if isinstance(item, dict):
+            batch.lines.append(text)
+            positions.append(position)
+        else:
+            reason = f"array element is {type(item).__name__}, expected a JSON object (an envelope)"
+            batch.errors.append(FrameError(position, None, text[:RAW_LIMIT], reason))
+    return batch
+
+
+def sniff(head: bytes) -> str | None:
+    """Name the format of a recording from its first bytes; None when it is empty.
+
+    Raises
+    ------
+    FormatError
+        When the bytes start like none of :data:`FORMATS`.
+
+    Examples
+    --------
+    >>> sniff(b'id: 1\\ndata: {}'), sniff(b'{"seq": 1}'), sniff(b' [ ]'), sniff(b'')
+    ('sse', 'ndjson', 'json', None)
+    """
+    text = head.removeprefix(_BOM).lstrip()
+    if not text:
+        return None
+    if text[:1] == b"[":
+        return "json"
+    if text[:1] == b"{":
+        return "ndjson"
+    if text[:1] == b":" or text.startswith((b"id:", b"data:", b"event:", b"retry:")):
+        return "sse"
+    accepted = "; ".join(FORMATS.values())
+    raise FormatError(
+        f"cannot tell the format of this input: it starts with {bytes(text[:40])!r}. "
+        f"Accepted formats: {accepted}. Check that the file is a telemetry recording "
+        "(gzip and other compressed files must be decompressed first)"
+    )

@@ -1,0 +1,1 @@
+"""Writers and readers of files: Parquet, HAR and the HTML report."""

@@ -1,0 +1,1 @@
+"""Pure metric functions: Session or DataFrames in, tidy DataFrames out."""

@@ -1,0 +1,182 @@
+"""Readers: recordings from paths, bytes, binary files or chunk iterables into a Session.
+
+Input is read in chunks and parsed batch by batch, so memory stays near the size of the tables.
+
+Examples
+--------
+>>> import telemetry_lab
+>>> telemetry_lab.read(b'id: 1\\ndata: {"seq":1,"event":{"ts":1796018033868025,"type":'
+...                    b'"page_load","category":"page","source":{"kind":"cdp"}}}\\n\\n').types
+['page_load']
+>>> len(telemetry_lab.read(b""))
+0
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import os
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from .decode import FORMATS, NDJSONDecoder, SSEDecoder, decode_events_json, sniff
+from .errors import FormatError
+from .session import Session
+from .tables import TableBuilder
+
+#: What the readers accept: a path, the bytes themselves, a binary file object or an iterable
+#: of byte chunks.
+Source = str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes] | Iterable[bytes]
+
+CHUNK = 1 << 24
+
+
+class _Decoder(Protocol):
+    def feed(self, chunk: bytes) -> Any: ...
+    def close(self) -> Any: ...
+
+
+def _open(source: Source) -> tuple[Iterator[bytes], dict[str, Any]]:
+    """Chunks of ``source`` and a description of it."""
+    info: dict[str, Any] = {"read_at": datetime.now(UTC).isoformat(timespec="seconds")}
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+        info["origin"] = "bytes"
+        return iter([data[i : i + CHUNK] for i in range(0, len(data), CHUNK)]), info
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"no recording at {str(path)!r}: expected a path to an .sse/.ndjson/.json file "
+                "(or bytes, a binary file object or an iterable of byte chunks). "
+                "To read text you already hold, pass text.encode()"
+            )
+        info["path"] = str(path)
+
+        def file_chunks() -> Iterator[bytes]:
+            with path.open("rb") as handle:
+                yield from iter(lambda: handle.read(CHUNK), b"")
+
+        return file_chunks(), info
+    if hasattr(source, "read"):
+        if isinstance(source, io.TextIOBase):
+            raise FormatError(
+                "expected a binary file object, got a text-mode file; open it with "
+                "open(path, 'rb') or pass the path itself"
+            )
+        handle = source
+        info["origin"] = "file object"
+        return iter(lambda: handle.read(CHUNK), b""), info
+    if isinstance(source, Iterable):
+        info["origin"] = "chunks"
+        return (_check_chunk(chunk) for chunk in source), info
+    raise FormatError(
+        f"cannot read a {type(source).__name__}: expected a path, bytes, a binary file object "
+        "or an iterable of byte chunks"
+    )
+
+
+def _check_chunk(chunk: Any) -> bytes:
+    if isinstance(chunk, bytes | bytearray | memoryview):
+        return bytes(chunk)
+    raise FormatError(
+        f"an iterable source must yield bytes, got {type(chunk).__name__}; "
+        "encode text chunks first (chunk.encode())"
+    )
+
+
+def _decode(chunks: Iterable[bytes], decoder: _Decoder, info: dict[str, Any]) -> Session:
+    builder = TableBuilder()
+    size = 0
+    for chunk in chunks:
+        size += len(chunk)
+        builder.add(decoder.feed(chunk))
+    builder.add(decoder.close())
+    info["bytes"] = size
+    return Session.from_builder(builder, source=info)
+
+
+def _whole(chunks: Iterable[bytes], info: dict[str, Any]) -> Session:
+    data = b"".join(chunks)
+    info["bytes"] = len(data)
+    builder = TableBuilder()
+    builder.add(decode_events_json(data))
+    return Session.from_builder(builder, source=info)
+
+
+def read_sse(source: Source) -> Session:
+    """Read a server-sent-events recording (what ``/telemetry/stream`` sends, or a spool file).
+
+    Examples
+    --------
+    >>> from telemetry_lab.datasets import sample_path
+    >>> read_sse(sample_path("sse")).counts.head(2)
+      category           type  events
+    0  console  console_error       2
+    1  console    console_log       8
+    """
+    chunks, info = _open(source)
+    return _decode(chunks, SSEDecoder(), {**info, "format": "sse"})
+
+
+def read_ndjson(source: Source) -> Session:
+    """Read an NDJSON recording: one envelope per line.
+
+    Examples
+    --------
+    >>> from telemetry_lab.datasets import sample_path
+    >>> len(read_ndjson(sample_path()))
+    248
+    """
+    chunks, info = _open(source)
+    return _decode(chunks, NDJSONDecoder(), {**info, "format": "ndjson"})
+
+
+def read_events_json(source: Source) -> Session:
+    """Read a JSON array of envelopes, as the paged ``/telemetry/events`` endpoint returns.
+
+    Examples
+    --------
+    >>> read_events_json(b'[{"seq": 4, "event": {"ts": 1796018033868025, "type": "page_load",'
+    ...                  b' "category": "page", "source": {"kind": "cdp"}}}]').types
+    ['page_load']
+    """
+    chunks, info = _open(source)
+    return _whole(chunks, {**info, "format": "json"})
+
+
+def read(source: Source) -> Session:
+    """Read a recording in any of the formats, telling them apart by their first bytes.
+
+    A directory is read as a Parquet session written by :meth:`Session.to_parquet`.
+
+    Raises
+    ------
+    FormatError
+        When the input is none of the accepted formats (the message lists them).
+    """
+    if isinstance(source, str | os.PathLike) and Path(source).is_dir():
+        from .export.parquet import read_parquet
+
+        return read_parquet(Path(source))
+    chunks, info = _open(source)
+    head: list[bytes] = []
+    fmt = None
+    for chunk in chunks:
+        head.append(chunk)
+        fmt = sniff(b"".join(head)[:4096])
+        if fmt is not None:
+            break
+    stream = itertools.chain(head, chunks)
+    if fmt is None:
+        return Session(source={**info, "format": None, "bytes": 0})
+    if fmt == "json":
+        return _whole(stream, {**info, "format": fmt})
+    decoder: _Decoder = SSEDecoder() if fmt == "sse" else NDJSONDecoder()
+    return _decode(stream, decoder, {**info, "format": fmt})
+
+
+__all__ = ["FORMATS", "Source", "read", "read_events_json", "read_ndjson", "read_sse"]

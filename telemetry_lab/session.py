@@ -1,0 +1,361 @@
+"""The Session: one Arrow-backed pandas DataFrame per event type, plus what went missing.
+
+Examples
+--------
+>>> import telemetry_lab
+>>> session = telemetry_lab.load_sample()
+>>> len(session), session.types[:3]
+(248, ['console_error', 'console_log', 'interaction_click'])
+>>> session.frame("page_lcp")[["seq", "lcp_element_id", "lcp_size"]].tail(1)
+   seq lcp_element_id  lcp_size
+4  240                  14362.0
+>>> session.gaps.empty, session.errors.empty
+(True, True)
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from .decode import FrameError
+from .errors import EventTypeNotFound
+from .schema import CATEGORIES, COMMON, CONTEXT, EVENT_TYPES, schema_for
+
+if TYPE_CHECKING:
+    from .tables import TableBuilder
+
+ERRORS_SCHEMA = pa.schema(
+    [("position", pa.int64()), ("seq", pa.int64()), ("reason", pa.string()), ("raw", pa.string())]
+)
+DUPLICATES_SCHEMA = pa.schema(
+    [("seq", pa.int64()), ("type", pa.string()), ("position", pa.int64())]
+)
+GAPS_SCHEMA = pa.schema([("start", pa.int64()), ("end", pa.int64()), ("missing", pa.int64())])
+_EVENT_COLUMNS = [f.name for f in COMMON] + [name for name, _, _ in CONTEXT]
+
+
+def _frame(table: pa.Table) -> pd.DataFrame:
+    return table.to_pandas(types_mapper=pd.ArrowDtype)
+
+
+def errors_table(errors: Sequence[FrameError]) -> pa.Table:
+    """Frame errors as a table (raw text decoded and cut to 200 characters)."""
+    return pa.table(
+        {
+            "position": [e.position for e in errors],
+            "seq": [e.seq for e in errors],
+            "reason": [e.reason for e in errors],
+            "raw": [e.raw.decode("utf-8", "replace")[:200] for e in errors],
+        },
+        schema=ERRORS_SCHEMA,
+    )
+
+
+class Session:
+    """The telemetry of one browser session as per-type tables.
+
+    Build one with :func:`telemetry_lab.read` (or ``read_sse`` / ``read_ndjson`` /
+    ``read_events_json`` / ``read_parquet``), :func:`telemetry_lab.load_sample` or a capture.
+
+    Parameters
+    ----------
+    tables
+        One Arrow table per event type, each with the schema of
+        :data:`telemetry_lab.schema.SCHEMAS` (the generic schema for unknown types).
+    errors, skipped, duplicates
+        Frames that could not be read, seqs the server skipped (id-only frames), seqs received
+        more than once (the first copy is kept).
+    source
+        Where the data came from: format, path, capture times and so on.
+    """
+
+    def __init__(
+        self,
+        tables: Mapping[str, pa.Table] | None = None,
+        *,
+        errors: pa.Table | None = None,
+        skipped: Sequence[int] | np.ndarray = (),
+        duplicates: pa.Table | None = None,
+        source: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._tables = dict(sorted((tables or {}).items()))
+        self._errors = errors if errors is not None else ERRORS_SCHEMA.empty_table()
+        self._skipped = np.unique(np.asarray(skipped, dtype=np.int64))
+        self._duplicates = duplicates if duplicates is not None else DUPLICATES_SCHEMA.empty_table()
+        self.source: dict[str, Any] = dict(source or {})
+        self._events: pd.DataFrame | None = None
+
+    @classmethod
+    def from_builder(cls, builder: TableBuilder, *, source: Mapping[str, Any] | None = None
+                     ) -> Session:
+        """Snapshot what a :class:`~telemetry_lab.tables.TableBuilder` holds (no re-parsing)."""
+        duplicates = pa.table(
+            [list(column) for column in zip(*builder.duplicates, strict=True)]
+            if builder.duplicates else [[], [], []],
+            schema=DUPLICATES_SCHEMA,
+        )
+        return cls(
+            builder.tables(),
+            errors=errors_table(builder.errors),
+            skipped=builder.skipped,
+            duplicates=duplicates,
+            source=source,
+        )
+
+    # -- frames ---------------------------------------------------------------------------------
+
+    @property
+    def types(self) -> list[str]:
+        """Event types present, alphabetically."""
+        return list(self._tables)
+
+    def table(self, event_type: str, *, allow_missing: bool = False) -> pa.Table:
+        """The Arrow table of ``event_type`` (see :meth:`frame`)."""
+        if event_type in self._tables:
+            return self._tables[event_type]
+        if allow_missing:
+            return schema_for(event_type).empty_table()
+        present = ", ".join(self.types) or "none (the session is empty)"
+        hint = "" if event_type in EVENT_TYPES else (
+            f" '{event_type}' is not a Kernel event type either; known types: "
+            + ", ".join(EVENT_TYPES)
+        )
+        raise EventTypeNotFound(
+            f"this session has no '{event_type}' events. Types present: {present}.{hint} "
+            "Pass allow_missing=True to get an empty frame instead."
+        )
+
+    def frame(self, event_type: str, *, allow_missing: bool = False) -> pd.DataFrame:
+        """The events of one type as an Arrow-backed DataFrame, by seq.
+
+        Parameters
+        ----------
+        event_type
+            A type such as ``"network_request"`` (see :attr:`types`).
+        allow_missing
+            Return an empty frame with the type's columns instead of raising when the session
+            holds no such events.
+
+        Raises
+        ------
+        EventTypeNotFound
+            When the type is absent (and ``allow_missing`` is false); the message lists the types
+            present.
+
+        Examples
+        --------
+        >>> import telemetry_lab
+        >>> clicks = telemetry_lab.load_sample().frame("interaction_click")
+        >>> clicks[["seq", "selector", "x", "y"]].head(2)
+           seq       selector    x    y
+        0  124      .card-img  487  356
+        1  183  #reviews-more  639  428
+        """
+        return _frame(self.table(event_type, allow_missing=allow_missing))
+
+    def __getitem__(self, event_type: str) -> pd.DataFrame:
+        return self.frame(event_type)
+
+    def __contains__(self, event_type: object) -> bool:
+        return event_type in self._tables
+
+    def __len__(self) -> int:
+        return sum(t.num_rows for t in self._tables.values())
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """Common and context columns of every event, one long table by seq."""
+        if self._events is None:
+            parts = [t.select(_EVENT_COLUMNS) for t in self._tables.values()]
+            if parts:
+                table = pa.concat_tables(parts)
+                table = table.take(np.argsort(table["seq"].to_numpy(), kind="stable"))
+            else:
+                table = schema_for("").empty_table().select(_EVENT_COLUMNS)
+            self._events = _frame(table)
+        return self._events
+
+    @property
+    def counts(self) -> pd.DataFrame:
+        """Events per category and type (``category``, ``type``, ``events``), by category."""
+        rows = [
+            (EVENT_TYPES[name].category if name in EVENT_TYPES else "unknown", name, t.num_rows)
+            for name, t in self._tables.items()
+        ]
+        order = {c: i for i, c in enumerate((*CATEGORIES, "unknown"))}
+        rows.sort(key=lambda r: (order.get(r[0], len(order)), r[1]))
+        table = pa.table(
+            [list(c) for c in zip(*rows, strict=True)] if rows else [[], [], []],
+            schema=pa.schema(
+                [("category", pa.string()), ("type", pa.string()), ("events", pa.int64())]
+            ),
+        )
+        return _frame(table)
+
+    @property
+    def category_counts(self) -> pd.Series:
+        """Events per category."""
+        counts = self.counts
+        return counts.groupby("category", sort=False)["events"].sum()
+
+    @property
+    def time_range(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        """First and last event ``ts``; None for an empty session."""
+        ts = self.events["ts"]
+        if ts.empty:
+            return None
+        return (ts.min(), ts.max())
+
+    def _seqs(self) -> np.ndarray:
+        parts = [t["seq"].to_numpy() for t in self._tables.values()]
+        return np.unique(np.concatenate(parts)) if parts else np.array([], np.int64)
+
+    @property
+    def gaps(self) -> pd.DataFrame:
+        """Seq ranges with no event (``start``, ``end`` inclusive, ``missing``).
+
+        Seqs the server skipped (id-only frames) are not gaps; seqs of frames that could not be
+        decoded are, since their events are missing.
+        """
+        seqs = np.union1d(self._seqs(), self._skipped)
+        jumps = np.flatnonzero(np.diff(seqs) > 1)
+        start, end = seqs[jumps] + 1, seqs[jumps + 1] - 1
+        return _frame(pa.table([start, end, end - start + 1], schema=GAPS_SCHEMA))
+
+    @property
+    def skipped(self) -> pd.Series:
+        """Seqs the server skipped: frames with an ``id`` and no data."""
+        return pd.Series(self._skipped, name="seq", dtype=pd.ArrowDtype(pa.int64()))
+
+    @property
+    def errors(self) -> pd.DataFrame:
+        """Frames that could not be read: ``position``, ``seq``, ``reason``, ``raw`` (200 chars)."""
+        return _frame(self._errors)
+
+    @property
+    def duplicates(self) -> pd.DataFrame:
+        """Seqs received more than once (``seq``, ``type``, ``position`` of the dropped copy)."""
+        return _frame(self._duplicates)
+
+    # -- derived sessions -----------------------------------------------------------------------
+
+    def slice(self, start: Any = None, end: Any = None) -> Session:
+        """Events with ``start <= ts < end`` (timestamps or strings pandas understands).
+
+        Examples
+        --------
+        >>> import telemetry_lab
+        >>> s = telemetry_lab.load_sample()
+        >>> first, _ = s.time_range
+        >>> len(s.slice(end=first + pd.Timedelta(seconds=1)))
+        95
+        """
+        lo = pd.Timestamp(start) if start is not None else None
+        hi = pd.Timestamp(end) if end is not None else None
+        tables = {}
+        for name, table in self._tables.items():
+            ts = table["ts"]
+            mask = pa.array(np.ones(table.num_rows, bool))
+            if lo is not None:
+                mask = pa.compute.and_(mask, pa.compute.greater_equal(ts, pa.scalar(lo, ts.type)))
+            if hi is not None:
+                mask = pa.compute.and_(mask, pa.compute.less(ts, pa.scalar(hi, ts.type)))
+            kept = table.filter(mask)
+            if kept.num_rows:
+                tables[name] = kept
+        return Session(tables, errors=self._errors, skipped=self._skipped,
+                       duplicates=self._duplicates, source=self.source)
+
+    # -- output ---------------------------------------------------------------------------------
+
+    def to_parquet(self, path: str | Path) -> Path:
+        """Write the session as a Parquet directory; see :func:`telemetry_lab.read_parquet`."""
+        from .export.parquet import write_session
+
+        return write_session(self, path)
+
+    def summary(self) -> str:
+        """A plain-text summary: counts per category and type, time span, gaps, errors.
+
+        Examples
+        --------
+        >>> import telemetry_lab
+        >>> print(telemetry_lab.load_sample().summary().splitlines()[0])
+        248 events of 18 types, seq 1–248, 2026-11-30 05:53:53.868 → 05:54:05.840 UTC (12.0 s)
+        """
+        lines = [self._headline()]
+        for category, group in self.counts.groupby("category", sort=False):
+            detail = ", ".join(f"{t} {n}" for t, n in zip(group["type"], group["events"],
+                                                          strict=True))
+            lines.append(f"  {category:<12} {int(group['events'].sum()):>8}  {detail}")
+        lines.append(self._gap_line())
+        lines.extend(self._error_lines())
+        return "\n".join(lines)
+
+    def _headline(self) -> str:
+        if self.time_range is None:
+            return "empty session: no events"
+        n = len(self)
+        start, end = self.time_range
+        seqs = self._seqs()
+        span = (end - start).total_seconds()
+        return (
+            f"{n} events of {len(self._tables)} types, seq {seqs[0]}–{seqs[-1]}, "
+            f"{start:%Y-%m-%d %H:%M:%S.%f}"[:-3] + f" → {end:%H:%M:%S.%f}"[:-3]
+            + f" UTC ({span:.1f} s)"
+        )
+
+    def _gap_line(self) -> str:
+        gaps = self.gaps
+        missing = int(gaps["missing"].sum()) if len(gaps) else 0
+        text = f"gaps: {len(gaps)} ({missing} seqs missing)"
+        if len(gaps):
+            text += ": " + ", ".join(
+                f"{s}–{e}" if s != e else f"{s}" for s, e in zip(gaps["start"][:5], gaps["end"][:5],
+                                                                strict=True)
+            ) + (" …" if len(gaps) > 5 else "")
+        extra = [f"server-skipped seqs: {len(self._skipped)}"] if len(self._skipped) else []
+        if self._duplicates.num_rows:
+            extra.append(f"duplicates dropped: {self._duplicates.num_rows}")
+        return "; ".join([text, *extra])
+
+    def _error_lines(self) -> list[str]:
+        errors = self._errors.to_pylist()
+        lines = [f"errors: {len(errors)}"]
+        lines += [f"  at {e['position']} (seq {e['seq']}): {e['reason']}" for e in errors[:5]]
+        if len(errors) > 5:
+            lines.append(f"  … and {len(errors) - 5} more (session.errors)")
+        return lines
+
+    def __repr__(self) -> str:
+        return f"<Session {self._headline()}; {self._gap_line()}; errors: {self._errors.num_rows}>"
+
+    def _repr_html_(self) -> str:
+        counts = self.counts
+        rows = "".join(
+            f"<tr><td>{html.escape(c)}</td><td>{html.escape(t)}</td>"
+            f"<td style='text-align:right'>{n:,}</td></tr>"
+            for c, t, n in zip(counts["category"], counts["type"], counts["events"], strict=True)
+        )
+        errors = "".join(
+            f"<li>at {e['position']} (seq {e['seq']}): {html.escape(e['reason'])}</li>"
+            for e in self._errors.slice(0, 5).to_pylist()
+        )
+        gap_colour = "#b00020" if len(self.gaps) else "#188038"
+        error_colour = "#b00020" if self._errors.num_rows else "#188038"
+        return (
+            "<div style='font-family:system-ui,sans-serif;font-size:13px'>"
+            f"<b>telemetry_lab Session</b> — {html.escape(self._headline())}<br>"
+            f"<span style='color:{gap_colour}'>{html.escape(self._gap_line())}</span> · "
+            f"<span style='color:{error_colour}'>errors: {self._errors.num_rows}</span>"
+            f"{'<ul>' + errors + '</ul>' if errors else ''}"
+            "<table style='margin-top:6px'><thead><tr><th>category</th><th>type</th>"
+            f"<th>events</th></tr></thead><tbody>{rows}</tbody></table></div>"
+        )
