@@ -64,7 +64,7 @@ def _int_id(text: bytes) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-class _Framer:
+class Framer:
     """Buffers chunks until a separator arrives, without quadratic re-joining."""
 
     separator: bytes = b"\n"
@@ -111,7 +111,7 @@ class _Framer:
         return rest
 
 
-class SSEDecoder(_Framer):
+class SSEDecoder(Framer):
     """Incremental SSE framer following the WHATWG rules the Kernel stream uses.
 
     LF, CRLF and CR line ends; ``data:`` fields joined with newlines (a multi-line JSON payload
@@ -198,7 +198,7 @@ class SSEDecoder(_Framer):
         batch.ids.append(frame_id)
 
 
-class NDJSONDecoder(_Framer):
+class NDJSONDecoder(Framer):
     """Incremental NDJSON framer: one envelope per line, LF or CRLF, blank lines ignored."""
 
     def __init__(self) -> None:

@@ -278,6 +278,6 @@ def epoch_to_timestamp(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     micros = np.full(raw.shape, np.nan)
     for bound, scale in reversed(_UNIT_SCALE):
         micros = np.where(raw > bound, raw * scale, micros)
-    valid = np.isfinite(micros)
+    valid = np.isfinite(micros) & (micros < 1e17)  # beyond year 5000: not a timeline time
     out = np.where(valid, np.round(micros), 0).astype(np.int64)
     return pa.array(out, TIMESTAMP, mask=~valid)

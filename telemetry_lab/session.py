@@ -96,13 +96,14 @@ class Session:
     def from_builder(cls, builder: TableBuilder, *, source: Mapping[str, Any] | None = None
                      ) -> Session:
         """Snapshot what a :class:`~telemetry_lab.tables.TableBuilder` holds (no re-parsing)."""
+        tables = builder.tables()
         duplicates = pa.table(
             [list(column) for column in zip(*builder.duplicates, strict=True)]
             if builder.duplicates else [[], [], []],
             schema=DUPLICATES_SCHEMA,
         )
         return cls(
-            builder.tables(),
+            tables,
             errors=errors_table(builder.errors),
             skipped=builder.skipped,
             duplicates=duplicates,
@@ -222,9 +223,13 @@ class Session:
         """Seq ranges with no event (``start``, ``end`` inclusive, ``missing``).
 
         Seqs the server skipped (id-only frames) are not gaps; seqs of frames that could not be
-        decoded are, since their events are missing.
+        decoded are, since their events are missing (also past the last event received).
         """
-        seqs = np.union1d(self._seqs(), self._skipped)
+        present = np.union1d(self._seqs(), self._skipped)
+        known = np.union1d(present, self._errors["seq"].drop_null().to_numpy())
+        if not len(known):
+            return _frame(GAPS_SCHEMA.empty_table())
+        seqs = np.union1d(present, [known[0] - 1, known[-1] + 1])
         jumps = np.flatnonzero(np.diff(seqs) > 1)
         start, end = seqs[jumps] + 1, seqs[jumps + 1] - 1
         return _frame(pa.table([start, end, end - start + 1], schema=GAPS_SCHEMA))

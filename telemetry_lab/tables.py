@@ -30,11 +30,9 @@ import json
 import os
 import re
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from functools import cache
 from typing import Any
 
 import numpy as np
@@ -43,16 +41,8 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from .decode import RAW_LIMIT, Batch, FrameError
-from .schema import (
-    CONTEXT,
-    KINDS,
-    METADATA_KEYS,
-    TIMESTAMP,
-    EventType,
-    epoch_to_timestamp,
-    event_type,
-    schema_for,
-)
+from .reshape import dumps, parse_schema, reshape
+from .schema import event_type
 
 _TYPE_RE = re.compile(rb'"type"\s*:\s*"([^"\\]*)"')
 _BLOCK = 1 << 20
@@ -67,45 +57,6 @@ def _executor() -> ThreadPoolExecutor:
     return _EXECUTOR
 
 #: Envelope keys the parse schema declares at each level; other keys are inferred into ``extra``.
-_ENVELOPE_KEYS = ("seq", "event")
-_EVENT_KEYS = ("ts", "type", "category", "source", "data", "truncated")
-_SOURCE_KEYS = ("kind", "event", "metadata")
-_INFERRED_KINDS = frozenset({"json", "strmap"})
-
-
-def _struct(fields: dict[str, Any]) -> pa.StructType:
-    return pa.struct(
-        [(name, _struct(v) if isinstance(v, dict) else v) for name, v in fields.items()]
-    )
-
-
-@cache
-def parse_schema(name: str) -> pa.Schema:
-    """Schema the JSON reader parses type ``name`` with: declared fields typed, others inferred."""
-    et = event_type(name)
-    data: dict[str, Any] = {key: dtype for key, dtype, _ in CONTEXT}
-    for spec in et.fields:
-        if spec.kind in _INFERRED_KINDS:
-            continue
-        dtype = pa.float64() if spec.kind == "time" else KINDS[spec.kind]
-        for path in spec.paths:
-            node = data
-            for part in path[:-1]:
-                node = node.setdefault(part, {})
-            node[path[-1]] = dtype
-    metadata = {key: pa.string() for key in METADATA_KEYS}
-    source = {"kind": pa.string(), "event": pa.string(), "metadata": metadata}
-    event = {
-        "ts": pa.int64(),
-        "type": pa.string(),
-        "category": pa.string(),
-        "source": source,
-        "data": data,
-        "truncated": pa.bool_(),
-    }
-    return pa.schema([("seq", pa.int64()), ("event", _struct(event))])
-
-
 def _read_block(name: str, lines: Sequence[bytes]) -> pa.Table:
     block = max(_BLOCK, max(map(len, lines)) + 2)
     table = pj.read_json(
@@ -117,198 +68,15 @@ def _read_block(name: str, lines: Sequence[bytes]) -> pa.Table:
     )
     if table.num_rows != len(lines):
         raise pa.ArrowInvalid(f"{table.num_rows} JSON values in {len(lines)} lines")
+    # The reader's inference corrupts a list whose first item is null and a later one is not
+    # ([null, "x"]: offsets past the values, seen with pyarrow 26); such a block is refused here
+    # and its line re-read with the undeclared list kept as JSON text.
+    table.validate()
     return table
 
 
-def _field(struct: pa.Array | None, *path: str) -> pa.Array | None:
-    """Child at ``path`` with parent nulls applied; None when the struct has no such child."""
-    for part in path:
-        if struct is None or not pa.types.is_struct(struct.type):
-            return None
-        if struct.type.get_field_index(part) < 0:
-            return None
-        struct = pc.struct_field(struct, part)
-    return struct
-
-
-def _coalesce(arrays: Iterable[pa.Array | None], dtype: pa.DataType, length: int) -> pa.Array:
-    present = [a.cast(dtype) for a in arrays if a is not None and not pa.types.is_null(a.type)]
-    if not present:
-        return pa.nulls(length, dtype)
-    return present[0] if len(present) == 1 else pc.coalesce(*present)
-
-
-def _plain(value: Any) -> Any:
-    """A reader value as plain JSON data: nulls of absent struct fields dropped."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, tuple):  # map entries
-        return [_plain(v) for v in value]
-    if isinstance(value, datetime | date):  # the reader infers ISO-8601 strings as timestamps
-        return value.isoformat().replace("+00:00", "Z")
-    return value
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(_plain(value), ensure_ascii=False, separators=(",", ":"))
-
-
-def _to_json(array: pa.Array) -> pa.Array:
-    """JSON text of each non-null value (null stays null)."""
-    if pa.types.is_null(array.type):
-        return pa.nulls(len(array), pa.string())
-    valid = np.flatnonzero(array.is_valid().to_numpy(zero_copy_only=False))
-    texts = np.full(len(array), None, dtype=object)
-    texts[valid] = [_dumps(v) for v in array.take(valid).to_pylist()]
-    return pa.array(texts, pa.string())
-
-
-def _as_text(array: pa.Array) -> pa.Array:
-    if pa.types.is_string(array.type):
-        return array
-    if pa.types.is_struct(array.type) or pa.types.is_list(array.type):
-        return _to_json(array)
-    return array.cast(pa.string())
-
-
-def _to_map(array: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """A struct of string fields (how the reader infers a JSON object) → ``map<string, string>``."""
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    n = len(array)
-    rows, fields, values = [], [], []
-    names = [f.name for f in array.type]
-    for index, name in enumerate(names):
-        child = _field(array, name)
-        assert child is not None
-        if child.null_count == n or pa.types.is_null(child.type):
-            continue
-        present = np.flatnonzero(child.is_valid().to_numpy(zero_copy_only=False))
-        rows.append(present)
-        fields.append(np.full(len(present), index))
-        values.append(_as_text(child.take(present)))
-    if rows:
-        row = np.concatenate(rows)
-        order = np.argsort(row, kind="stable")
-        keys = pa.array(names, pa.string()).take(np.concatenate(fields)[order])
-        items = pa.concat_arrays(values).take(order)
-        counts = np.bincount(row, minlength=n)
-    else:
-        keys, items = pa.array([], pa.string()), pa.array([], pa.string())
-        counts = np.zeros(n, np.int64)
-    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
-    mask = array.is_null()
-    return pa.MapArray.from_arrays(pa.array(offsets), keys, items, mask=mask)
-
-
-def _unknown(
-    struct: pa.Array | None, known: Iterable[str], prefix: str
-) -> list[tuple[str, pa.Array]]:
-    if struct is None or not pa.types.is_struct(struct.type):
-        return []
-    known = set(known)
-    out = []
-    for f in struct.type:
-        if f.name not in known and not pa.types.is_null(f.type):
-            child = _field(struct, f.name)
-            assert child is not None
-            out.append((f"{prefix}{f.name}", child))
-    return out
-
-
-def _extra(columns: list[tuple[str, pa.Array]], length: int) -> pa.Array:
-    """JSON object ``{dotted path: value}`` of the unknown fields of each row; null when none."""
-    if not columns:
-        return pa.nulls(length, pa.string())
-    masks = [c.is_valid().to_numpy(zero_copy_only=False) for _, c in columns]
-    rows = np.flatnonzero(np.logical_or.reduce(masks))
-    objects: list[dict[str, Any]] = [{} for _ in rows]
-    for (path, column), mask in zip(columns, masks, strict=True):
-        present = mask[rows]
-        for obj, value, here in zip(objects, column.take(rows).to_pylist(), present, strict=True):
-            if here:
-                obj[path] = value
-    texts = np.full(length, None, dtype=object)
-    texts[rows] = [_dumps(obj) for obj in objects]
-    return pa.array(texts, pa.string())
-
-
-def _data_known(et: EventType) -> dict[str, set[str]]:
-    """Known keys of ``data`` (under ``""``) and of each nested object read from it."""
-    known: dict[str, set[str]] = {"": {key for key, _, _ in CONTEXT}}
-    for spec in et.fields:
-        for path in spec.paths:
-            if not path:
-                known[""] = set()
-                return {"": {"*"}}
-            known[""].add(path[0])
-            if len(path) > 1:
-                known.setdefault(path[0], set()).add(path[1])
-    return known
-
-
-def reshape(name: str, raw: pa.Table) -> pa.Table:
-    """Reshape what the JSON reader parsed for type ``name`` into that type's table."""
-    et = event_type(name)
-    n = raw.num_rows
-    envelope = raw.to_struct_array()
-    event = _field(envelope, "event")
-    source = _field(event, "source")
-    metadata = _field(source, "metadata")
-    data = _field(event, "data")
-    columns: dict[str, pa.Array] = {
-        "seq": _coalesce([_field(envelope, "seq")], pa.int64(), n),
-        "ts": _coalesce([_field(event, "ts")], pa.int64(), n).cast(TIMESTAMP),
-        "type": _coalesce([_field(event, "type")], pa.string(), n),
-        "category": _coalesce(
-            [_field(event, "category"), pa.array([et.category or None] * n, pa.string())],
-            pa.string(),
-            n,
-        ),
-        "source_kind": _coalesce([_field(source, "kind")], pa.string(), n),
-        "source_event": _coalesce([_field(source, "event")], pa.string(), n),
-    }
-    for column, dtype, meta_key in CONTEXT:
-        candidates = [_field(data, column), _field(metadata, meta_key) if meta_key else None]
-        columns[column] = _coalesce(candidates, dtype, n)
-    unknown = _unknown(envelope, _ENVELOPE_KEYS, "")
-    unknown += _unknown(event, _EVENT_KEYS, "event.")
-    unknown += _unknown(source, _SOURCE_KEYS, "event.source.")
-    unknown += _unknown(metadata, METADATA_KEYS, "event.source.metadata.")
-    known = _data_known(et)
-    if "*" not in known[""]:
-        unknown += _unknown(data, known[""], "event.data.")
-        for parent, keys in known.items():
-            if parent:
-                unknown += _unknown(_field(data, parent), keys, f"event.data.{parent}.")
-    for spec in et.fields:
-        arrays = [data if not path else _field(data, *path) for path in spec.paths]
-        if spec.kind == "json":
-            value = arrays[0]
-            columns[spec.name] = pa.nulls(n, pa.string()) if value is None else _to_json(value)
-        elif spec.kind == "strmap":
-            value = arrays[0]
-            if value is not None and pa.types.is_struct(value.type):
-                columns[spec.name] = _to_map(value)
-            else:
-                if value is not None and not pa.types.is_null(value.type):
-                    unknown.append(("event.data." + ".".join(spec.paths[0]), value))
-                columns[spec.name] = pa.nulls(n, KINDS["strmap"])
-        elif spec.kind == "time":
-            raw_time = _coalesce(arrays, pa.float64(), n)
-            columns[spec.name] = epoch_to_timestamp(raw_time)
-            columns[f"{spec.name}_raw"] = raw_time
-        else:
-            columns[spec.name] = _coalesce(arrays, KINDS[spec.kind], n)
-    columns["truncated"] = _coalesce([_field(event, "truncated")], pa.bool_(), n).fill_null(False)
-    columns["extra"] = _extra(unknown, n)
-    return pa.Table.from_pydict(columns, schema=schema_for(name))
-
-
-def diagnose(line: bytes, name: str, message: str = "") -> str:
-    """Why the JSON reader rejected ``line`` (parsed as type ``name``), in words."""
+def diagnose(line: bytes, name: str) -> str | None:
+    """Why ``line`` cannot be an envelope of type ``name``, in words; None when it can."""
     try:
         envelope = json.loads(line)
     except ValueError as exc:
@@ -318,7 +86,43 @@ def diagnose(line: bytes, name: str, message: str = "") -> str:
     found = _type_errors(envelope, parse_schema(name), "")
     if found:
         return "wrong field type: " + "; ".join(found[:3])
-    return f"the JSON reader rejected it: {message.removeprefix('JSON parse error: ')}"
+    return None
+
+
+def _json_fields_as_text(envelope: dict[str, Any], name: str) -> dict[str, Any]:
+    """``envelope`` with the free-form (``json``) fields of its data already as JSON text."""
+    event = envelope.get("event")
+    if not isinstance(event, dict) or not isinstance(event.get("data"), dict):
+        return envelope
+    data = event["data"]
+    for spec in event_type(name).fields:
+        if spec.kind != "json":
+            continue
+        if spec.paths == ((),):
+            event["data"] = dumps(data)
+        elif data.get(spec.paths[0][0]) is not None:
+            data[spec.paths[0][0]] = dumps(data[spec.paths[0][0]])
+    return envelope
+
+
+def _representable(value: dict[str, Any], schema: pa.Schema | pa.StructType) -> dict[str, Any]:
+    """``value`` with every undeclared array replaced by its JSON text.
+
+    For the rare envelope the JSON reader cannot infer (a mixed-type array, say): the value is
+    kept, as text, instead of losing the event.
+    """
+    declared = {f.name: f.type for f in schema}
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        dtype = declared.get(key)
+        if isinstance(item, dict):
+            nested = dtype if dtype is not None and pa.types.is_struct(dtype) else pa.struct([])
+            out[key] = _representable(item, nested)
+        elif dtype is None and isinstance(item, list):
+            out[key] = dumps(item)
+        else:
+            out[key] = item
+    return out
 
 
 _JSON_TYPES = {
@@ -370,13 +174,23 @@ def _parse(name: str, lines: Sequence[bytes], offset: int, out: Parsed) -> None:
     try:
         raw = _read_block(name, lines)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        if len(lines) == 1:
-            out.bad.append((offset, diagnose(lines[0], name, str(exc))))
+        if len(lines) > 1:
+            half = len(lines) // 2
+            _parse(name, lines[:half], offset, out)
+            _parse(name, lines[half:], offset + half, out)
             return
-        half = len(lines) // 2
-        _parse(name, lines[:half], offset, out)
-        _parse(name, lines[half:], offset + half, out)
-        return
+        reason = diagnose(lines[0], name)
+        if reason is not None:
+            out.bad.append((offset, reason))
+            return
+        fixed = _representable(_json_fields_as_text(json.loads(lines[0]), name),
+                               parse_schema(name))
+        try:
+            raw = _read_block(name, [json.dumps(fixed).encode()])
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            message = str(exc).removeprefix("JSON parse error: ")
+            out.bad.append((offset, f"the JSON reader rejected it: {message}"))
+            return
     table = reshape(name, raw)
     rows = np.arange(offset, offset + len(lines))
     other, reasons = _row_problems(table, name)

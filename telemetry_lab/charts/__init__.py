@@ -1,1 +1,4 @@
-"""Plotly figures built from metric outputs. Charts only draw: they never compute metrics or call show()."""
+"""Plotly figures built from metric outputs.
+
+Charts only draw: they never compute metrics and never call ``show()``.
+"""
