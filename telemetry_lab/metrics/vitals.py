@@ -1,0 +1,355 @@
+"""Core Web Vitals per navigation (web-vitals 6 semantics) and the audit of what counted.
+
+- **CLS**: main-frame ``page_layout_shift`` entries without ``had_recent_input``, sorted by their
+  timeline time; a shift joins the current session window when it is < 1000 ms after the
+  previous shift and < 5000 ms after the window's first shift, else it opens a new window. CLS is
+  the largest window sum (0 without shifts; on a tie the earliest window wins).
+- **LCP**: main-frame ``page_lcp`` candidates; the last one (stream order) whose time is before
+  the navigation's first ``interaction_click`` / ``interaction_key``. Its time is ``render_time``,
+  else ``load_time`` (e.g. cross-origin images without ``Timing-Allow-Origin``), minus the
+  navigation start (see :mod:`telemetry_lab.metrics.navigations`: a few ms late, so LCP reads
+  a few ms low).
+- **INP proxy**: see :mod:`telemetry_lab.metrics.interactions`; not INP.
+
+A value equal to a rating boundary gets the better rating.
+
+Examples
+--------
+>>> import telemetry_lab
+>>> from telemetry_lab.metrics.vitals import vitals
+>>> v = vitals(telemetry_lab.load_sample())
+>>> v[["nav_seq", "lcp_ms", "cls", "cls_rating"]].round(4)
+   nav_seq   lcp_ms     cls cls_rating
+0        1   1133.2  0.0333       good
+1        2  512.681  0.0541       good
+2        3  153.364     0.0       good
+>>> v["lcp_element"].tolist()[:2]
+['#hero', '#main-image']
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from telemetry_lab.metrics.interactions import inp_proxy, interactions
+from telemetry_lab.metrics.navigations import (
+    BOOL,
+    FLOAT64,
+    INT64,
+    STRING,
+    arrow,
+    assign_navigation,
+    from_micros,
+    micros,
+    navigations,
+)
+
+if TYPE_CHECKING:
+    from telemetry_lab.session import Session
+
+#: (good, poor) boundaries: good <= first, poor > second (web-vitals 6).
+THRESHOLDS: dict[str, tuple[float, float]] = {
+    "lcp": (2500.0, 4000.0),
+    "cls": (0.1, 0.25),
+    "inp": (200.0, 500.0),
+    "fcp": (1800.0, 3000.0),
+    "ttfb": (800.0, 1800.0),
+}
+
+#: A shift joins a session window when closer than this to the previous shift (µs) ...
+WINDOW_GAP_US = 1_000_000
+#: ... and closer than this to the window's first shift (µs).
+WINDOW_SPAN_US = 5_000_000
+
+_KEY = ["target_id", "nav_seq"]
+
+
+def rate(values: pd.Series | np.ndarray, metric: str) -> pd.Series:
+    """web-vitals rating (``good``, ``needs-improvement``, ``poor``; null for null values).
+
+    Examples
+    --------
+    >>> rate(pd.Series([2500, 2500.1, 4000.1, None]), "lcp").tolist()
+    ['good', 'needs-improvement', 'poor', <NA>]
+    """
+    good, poor = THRESHOLDS[metric]
+    v = np.asarray(pd.Series(values).to_numpy("float64", na_value=np.nan))
+    out = np.full(len(v), None, dtype=object)
+    out[v > poor] = "poor"
+    out[(v > good) & (v <= poor)] = "needs-improvement"
+    out[v <= good] = "good"
+    return arrow(out, STRING)
+
+
+def _owned(session: Session, event_type: str, navs: pd.DataFrame) -> tuple[pd.DataFrame, ...]:
+    """The events of ``event_type``, their navigation, and whether they are main-frame entries."""
+    frame = session.frame(event_type, allow_missing=True)
+    owner = assign_navigation(frame, navs)
+    source = frame["source_frame_id"].fillna(frame["frame_id"])
+    main = source.eq(owner["nav_frame_id"]).fillna(False).to_numpy(dtype=bool)
+    return frame, owner, pd.DataFrame({"main": main, "source_frame_id": source})
+
+
+def _reasons(owner: pd.DataFrame, main: np.ndarray) -> np.ndarray:
+    reason = np.full(len(owner), None, dtype=object)
+    reason[~main] = "iframe"
+    reason[owner["nav_seq"].isna().to_numpy()] = "no navigation"
+    return reason
+
+
+def _windows(group: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Session-window label (row index of its first shift) of shifts sorted by (group, t)."""
+    n = len(t)
+    first = np.ones(n, dtype=bool)
+    first[1:] = (group[1:] != group[:-1]) | (np.diff(t) >= WINDOW_GAP_US)
+    block = np.cumsum(first) - 1
+    label = np.full(n, -1, dtype=np.int64)
+    remaining = np.ones(n, dtype=bool)
+    rows = np.arange(n)
+    while remaining.any():
+        head = remaining & (first | ~np.roll(remaining, 1))
+        opener = np.full(block[-1] + 1, -1, dtype=np.int64)
+        opener[block[head]] = rows[head]
+        take = remaining & (t - t[opener[block]] < WINDOW_SPAN_US)
+        label[take] = opener[block][take]
+        remaining &= ~take
+    return label
+
+
+def layout_shifts(session: Session, *, navs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every layout shift with its session window and whether it counted towards CLS.
+
+    Parameters
+    ----------
+    session : telemetry_lab.Session
+        A recording.
+    navs : pandas.DataFrame, optional
+        The session's :func:`~telemetry_lab.metrics.navigations.navigations`, if computed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ``page_layout_shift`` sorted by navigation and time: ``seq``, ``target_id``,
+        ``nav_seq``, ``time`` (timeline time, else ``ts``), ``time_ms`` (after the navigation
+        start), ``value``, ``had_recent_input``, ``source_frame_id``, ``window`` (1-based session
+        window within the navigation), ``window_sum`` (running sum of the window),
+        ``in_cls_window`` (the shift is in the window that is the CLS), ``counted`` and
+        ``reason`` (``iframe``, ``recent input`` or ``no navigation``).
+
+    Examples
+    --------
+    >>> import telemetry_lab
+    >>> shifts = layout_shifts(telemetry_lab.load_sample())
+    >>> shifts[["nav_seq", "time_ms", "value", "window", "counted", "reason"]].round(4)
+       nav_seq   time_ms   value  window counted        reason
+    0        1    1635.8  0.0333       1    True          <NA>
+    1        2   961.681  0.0541       1    True          <NA>
+    2        2  1549.181  0.0089    <NA>   False  recent input
+    """
+    navs = navigations(session) if navs is None else navs
+    frame, owner, where = _owned(session, "page_layout_shift", navs)
+    ts = micros(frame["ts"])
+    t = micros(frame["time"])
+    t = np.where(np.isnan(t), ts, t)
+    recent = frame["layout_shift_had_recent_input"].fillna(False).to_numpy(dtype=bool)
+    reason = _reasons(owner, where["main"].to_numpy())
+    reason[recent & pd.isna(reason)] = "recent input"
+    table = pd.DataFrame({
+        "seq": frame["seq"].to_numpy("int64"),
+        "target_id": owner["target_id"].to_numpy(object),
+        "nav_seq": owner["nav_seq"].to_numpy("float64", na_value=np.nan),
+        "t": t,
+        "time_ms": np.round((t - micros(owner["nav_start"])) / 1e3, 3),
+        "value": frame["layout_shift_value"].to_numpy("float64", na_value=np.nan),
+        "had_recent_input": recent,
+        "source_frame_id": where["source_frame_id"].to_numpy(object),
+        "reason": reason,
+    }).sort_values([*_KEY, "t", "seq"], kind="stable", na_position="last")
+    counted = table["reason"].isna().to_numpy()
+    live = table[counted]
+    group = live.groupby(_KEY, sort=False).ngroup().to_numpy()
+    label = _windows(group, live["t"].to_numpy())
+    windows = live[_KEY].assign(label=label, value=live["value"].to_numpy())
+    total = windows.groupby("label")["value"].transform("sum").to_numpy()
+    best = pd.Series(total).groupby(group).transform("max").to_numpy()
+    candidate = pd.Series(np.where(total == best, label, len(label)))
+    winner = candidate.groupby(group).transform("min").to_numpy()
+    number = pd.Series(label).groupby(group).rank(method="dense").to_numpy()
+    in_cls = np.zeros(len(table), dtype=bool)
+    in_cls[counted] = label == winner
+    window = np.full(len(table), np.nan)
+    window[counted] = number
+    running = np.full(len(table), np.nan)
+    running[counted] = windows.groupby("label")["value"].cumsum().to_numpy()
+    return pd.DataFrame({
+        "seq": arrow(table["seq"], INT64),
+        "target_id": arrow(table["target_id"], STRING),
+        "nav_seq": arrow(table["nav_seq"], INT64),
+        "time": from_micros(table["t"].to_numpy()),
+        "time_ms": arrow(table["time_ms"], FLOAT64),
+        "value": arrow(table["value"], FLOAT64),
+        "had_recent_input": arrow(table["had_recent_input"], BOOL),
+        "source_frame_id": arrow(table["source_frame_id"], STRING),
+        "window": arrow(window, INT64),
+        "window_sum": arrow(running, FLOAT64),
+        "in_cls_window": arrow(in_cls, BOOL),
+        "counted": arrow(counted, BOOL),
+        "reason": arrow(table["reason"], STRING),
+    })
+
+
+def _first_input(session: Session, navs: pd.DataFrame) -> pd.Series:
+    """Time (µs) of each navigation's first click or key press, indexed by (target_id, nav_seq)."""
+    inputs = pd.concat(
+        [session.frame(t, allow_missing=True)[["ts", "target_id", "loader_id", "nav_seq"]]
+         for t in ("interaction_click", "interaction_key")],
+        ignore_index=True,
+    )
+    owner = assign_navigation(inputs, navs)
+    firsts = pd.DataFrame({
+        "target_id": owner["target_id"].to_numpy(object),
+        "nav_seq": owner["nav_seq"].to_numpy("float64", na_value=np.nan),
+        "t": micros(inputs["ts"]),
+    }).dropna(subset=["nav_seq"])
+    return firsts.groupby(_KEY)["t"].min()
+
+
+def lcp_candidates(session: Session, *, navs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every LCP candidate, and which one is each navigation's LCP.
+
+    Parameters
+    ----------
+    session : telemetry_lab.Session
+        A recording.
+    navs : pandas.DataFrame, optional
+        The session's :func:`~telemetry_lab.metrics.navigations.navigations`, if computed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ``page_lcp`` in stream order: ``seq``, ``target_id``, ``nav_seq``, ``time``
+        (``render_time``, else ``load_time``, else the entry time, else ``ts``), ``time_source``,
+        ``time_ms`` (after the navigation start), ``size``, ``element`` (``#<element_id>``, else
+        the resource URL, else ``node <node_id>``), ``element_id``, ``url``, ``node_id``,
+        ``source_frame_id``, ``first_input_ms`` (the navigation's first click or key press, null
+        when none), ``counted`` (this candidate is the LCP) and ``reason`` (``iframe``,
+        ``after input``, ``superseded`` or ``no navigation``).
+
+    Examples
+    --------
+    >>> import telemetry_lab
+    >>> candidates = lcp_candidates(telemetry_lab.load_sample())
+    >>> candidates[["nav_seq", "time_ms", "size", "time_source", "counted", "reason"]]
+       nav_seq  time_ms      size  time_source counted      reason
+    0        1    241.2   24300.0  render_time   False  superseded
+    1        1   1133.2  408000.0  render_time    True        <NA>
+    2        2  252.681   17748.0  render_time   False  superseded
+    3        2  512.681  230400.0  render_time    True        <NA>
+    4        3  153.364   14362.0  render_time    True        <NA>
+    """
+    navs = navigations(session) if navs is None else navs
+    frame, owner, where = _owned(session, "page_lcp", navs)
+    sources = {
+        "render_time": micros(frame["lcp_render_time"]),
+        "load_time": micros(frame["lcp_load_time"]),
+        "time": micros(frame["time"]),
+        "ts": micros(frame["ts"]),
+    }
+    t = np.full(len(frame), np.nan)
+    source = np.full(len(frame), None, dtype=object)
+    for name, values in reversed(sources.items()):
+        usable = ~np.isnan(values)
+        t[usable] = values[usable]
+        source[usable] = name
+    start = micros(owner["nav_start"])
+    keys = pd.MultiIndex.from_arrays(
+        [owner["target_id"].to_numpy(object), owner["nav_seq"].to_numpy("float64", na_value=np.nan)]
+    )
+    first_input = _first_input(session, navs).reindex(keys).to_numpy("float64")
+    reason = _reasons(owner, where["main"].to_numpy())
+    reason[pd.isna(reason) & (t >= first_input)] = "after input"
+    eligible = pd.isna(reason)
+    order = pd.Series(np.where(eligible, frame["seq"].to_numpy("int64"), -1))
+    last = order.groupby(keys.to_flat_index()).transform("max").to_numpy()
+    counted = eligible & (order.to_numpy() == last)
+    reason[eligible & ~counted] = "superseded"
+    element_id = frame["lcp_element_id"].fillna("").to_numpy(object)
+    url = frame["lcp_url"].fillna("").to_numpy(object)
+    node = frame["lcp_node_id"].astype(STRING).fillna("?").to_numpy(object)
+    element = np.where(element_id != "", "#" + element_id,
+                       np.where(url != "", url, "node " + node))
+    return pd.DataFrame({
+        "seq": arrow(frame["seq"], INT64),
+        "target_id": arrow(owner["target_id"], STRING),
+        "nav_seq": arrow(owner["nav_seq"], INT64),
+        "time": from_micros(t),
+        "time_source": arrow(source, STRING),
+        "time_ms": arrow(np.round((t - start) / 1e3, 3), FLOAT64),
+        "size": arrow(frame["lcp_size"], FLOAT64),
+        "element": arrow(element, STRING),
+        "element_id": arrow(frame["lcp_element_id"], STRING),
+        "url": arrow(frame["lcp_url"], STRING),
+        "node_id": arrow(frame["lcp_node_id"], INT64),
+        "source_frame_id": arrow(where["source_frame_id"], STRING),
+        "first_input_ms": arrow(np.round((first_input - start) / 1e3, 3), FLOAT64),
+        "counted": arrow(counted, BOOL),
+        "reason": arrow(reason, STRING),
+    }).sort_values("seq", kind="stable", ignore_index=True)
+
+
+def vitals(session: Session) -> pd.DataFrame:
+    """LCP, CLS and the INP proxy of every navigation, rated as web-vitals rates them.
+
+    Parameters
+    ----------
+    session : telemetry_lab.Session
+        A recording.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per navigation (as :func:`~telemetry_lab.metrics.navigations.navigations`):
+        ``target_id``, ``nav_seq``, ``url``, ``frame_id``, ``loader_id``, ``start``,
+        ``start_source``, ``unreliable``, ``unreliable_reason``; ``lcp_ms``, ``lcp_element``,
+        ``lcp_url``, ``lcp_size``, ``lcp_rating`` (null when no candidate counted); ``cls``,
+        ``cls_rating``, ``cls_window_start_ms`` and ``cls_window_end_ms`` (first and last shift
+        of the winning session window), ``cls_shifts`` (shifts in that window);
+        ``inp_proxy_ms``, ``inp_proxy_rating`` (the INP proxy, rated with INP's thresholds:
+        not INP) and ``interactions`` (clicks and key presses).
+
+    Examples
+    --------
+    >>> import telemetry_lab
+    >>> v = vitals(telemetry_lab.load_sample())
+    >>> v[["nav_seq", "lcp_rating", "cls_shifts", "inp_proxy_ms", "interactions"]]
+       nav_seq lcp_rating  cls_shifts  inp_proxy_ms  interactions
+    0        1       good           1          <NA>             1
+    1        2       good           1       823.421             6
+    2        3       good           0          <NA>             0
+    """
+    navs = navigations(session)
+    identity = ["target_id", "nav_seq", "url", "frame_id", "loader_id", "start", "start_source",
+                "unreliable", "unreliable_reason"]
+    out = navs[identity].set_index(_KEY)
+    lcp = lcp_candidates(session, navs=navs)
+    final = lcp[lcp["counted"].to_numpy(dtype=bool)].set_index(_KEY)
+    for column, name in (("time_ms", "lcp_ms"), ("element", "lcp_element"), ("url", "lcp_url"),
+                         ("size", "lcp_size")):
+        out[name] = final[column].reindex(out.index)
+    out["lcp_rating"] = rate(out["lcp_ms"], "lcp").set_axis(out.index)
+    shifts = layout_shifts(session, navs=navs)
+    window = shifts[shifts["in_cls_window"].to_numpy(dtype=bool)].groupby(_KEY)
+    cls = window["value"].sum().reindex(out.index).fillna(0.0)
+    out["cls"] = cls.astype(FLOAT64)
+    out["cls_rating"] = rate(cls, "cls").set_axis(out.index)
+    out["cls_window_start_ms"] = window["time_ms"].min().reindex(out.index)
+    out["cls_window_end_ms"] = window["time_ms"].max().reindex(out.index)
+    out["cls_shifts"] = window.size().reindex(out.index).fillna(0).astype(INT64)
+    inp = inp_proxy(interactions(session, navs=navs)).set_index(_KEY)
+    out["inp_proxy_ms"] = inp["inp_proxy_ms"].reindex(out.index)
+    out["inp_proxy_rating"] = rate(out["inp_proxy_ms"], "inp").set_axis(out.index)
+    out["interactions"] = inp["interactions"].reindex(out.index).fillna(0).astype(INT64)
+    return out.reset_index()
