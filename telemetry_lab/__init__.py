@@ -10,9 +10,16 @@ Examples
 
 from __future__ import annotations
 
+from .charts.vitals import plot_layout_shifts, plot_lcp_candidates, plot_vitals
+from .charts.waterfall import plot_waterfall
 from .datasets import load_sample
 from .errors import EventTypeNotFound, FormatError, TelemetryLabError
+from .export.har import to_har
 from .export.parquet import read_dataset, read_parquet, write_dataset
+from .metrics.interactions import inp_proxy, interactions
+from .metrics.navigations import assign_navigation, navigations
+from .metrics.network import domain_summary, failures, requests, resource_summary
+from .metrics.vitals import layout_shifts, lcp_candidates, vitals
 from .readers import read, read_events_json, read_ndjson, read_sse
 from .schema import EVENT_TYPES, SCHEMAS
 from .session import Session
@@ -27,12 +34,28 @@ __all__ = [
     "Session",
     "TelemetryLabError",
     "__version__",
+    "assign_navigation",
+    "domain_summary",
+    "failures",
+    "inp_proxy",
+    "interactions",
+    "layout_shifts",
+    "lcp_candidates",
     "load_sample",
+    "navigations",
+    "plot_layout_shifts",
+    "plot_lcp_candidates",
+    "plot_vitals",
+    "plot_waterfall",
     "read",
     "read_dataset",
     "read_events_json",
     "read_ndjson",
     "read_parquet",
     "read_sse",
+    "requests",
+    "resource_summary",
+    "to_har",
+    "vitals",
     "write_dataset",
 ]
