@@ -89,3 +89,16 @@ def test_events_json_non_object_elements_are_errors_and_the_rest_loads() -> None
     assert len(session) == len(lines)
     assert session.errors.to_dict("records")[0]["position"] == 2
     assert json.loads(session.errors["raw"][0]) == "junk"
+
+
+def test_a_one_megabyte_frame_loads_into_its_table() -> None:
+    png = "iVBORw0KGgo" + "A" * 1_000_000
+    envelope = {"seq": 1, "event": {"ts": 1796018035051464, "type": "monitor_screenshot",
+                                    "category": "screenshot", "source": {"kind": "local_process"},
+                                    "data": {"png": png}}}
+    frame = b"id: 1\ndata: " + json.dumps(envelope).encode() + b"\n\n"
+    small = b'id: 2\ndata: {"seq":2,"event":{"ts":1796018035051465,"type":"page_load"}}\n\n'
+    chunks = [frame[i : i + 1500] for i in range(0, len(frame), 1500)] + [small]
+    session = telemetry_lab.read_sse(iter(chunks))
+    assert session.frame("monitor_screenshot")["png"][0] == png
+    assert session.frame("page_load")["seq"].tolist() == [2]
