@@ -258,3 +258,19 @@ def test_real_chromium_matches_web_vitals(page: str) -> None:
             assert row.lcp_element == element
         assert row.lcp_size == lcp["size"]
         assert row.lcp_rating == lcp["rating"]
+
+
+def test_inp_proxy_attributes_a_signal_only_to_the_input_it_follows() -> None:
+    rec = Recording()
+    rec.navigate(0, 1, request_ms=0)
+    rec.page(1000, "interaction_click", 1, selector="#swap")  # nothing visual follows it
+    rec.page(1500, "interaction_click", 1, selector="#more")
+    rec.shift(1560, 0.01, recent=True)
+    lifecycle = rec.add(1700, "monitor_screenshot", {"png": ""}, metadata={"target_id": TAB})
+    lifecycle["event"]["source"]["event"] = "Runtime.exceptionThrown"
+    rec.page(2000, "interaction_key", 1, key="Enter")
+    table = interactions(rec.session())
+    assert table["reason"].fillna("-").tolist() == ["next input came first", "-",
+                                                    "no visual signal"]
+    assert table["proxy_ms"].tolist()[1] == 60
+    assert vitals(rec.session())["inp_proxy_ms"].tolist() == [60]

@@ -3,8 +3,11 @@
 INP itself is not measurable from the stream (it carries no event-timing entries). The **INP
 proxy** measures, per ``interaction_click`` / ``interaction_key``, the delay until the next visual
 signal of the same navigation: a layout shift, an LCP candidate (their performance-timeline time)
-or a screenshot (its ``ts``). Like web-vitals, the navigation's value is the longest delay after
-dropping one outlier per 50 interactions. It is a proxy, named as such everywhere.
+or a screenshot (its ``ts``). A signal is only attributed to an input when it comes before the
+next input, and screenshots the monitor took for a page-lifecycle event or an uncaught exception
+(their ``source_event``) are not responses to input. Like web-vitals, the navigation's value is
+the longest delay after dropping one outlier per 50 interactions. It is a proxy, named as such
+everywhere.
 
 Examples
 --------
@@ -15,7 +18,7 @@ Examples
    nav_seq   kind       selector   next_signal  proxy_ms
 0        1  click      .card-img          <NA>      <NA>
 1        2  click  #reviews-more  layout_shift   126.423
-2        2  click       #thumb-3    screenshot   823.421
+2        2  click       #thumb-3          <NA>      <NA>
 """
 
 from __future__ import annotations
@@ -50,6 +53,12 @@ SIGNALS: dict[str, str] = {
     "monitor_screenshot": "screenshot",
 }
 
+#: Screenshot triggers that are not a response to input (``monitor_screenshot.source_event``).
+UNPROMPTED_SCREENSHOTS = frozenset({
+    "Page.loadEventFired", "Page.domContentEventFired", "Page.frameNavigated",
+    "Runtime.exceptionThrown", "Target.attachedToTarget",
+})
+
 #: One outlier is dropped per this many interactions (web-vitals' p98 estimate).
 OUTLIERS_PER = 50
 
@@ -61,6 +70,8 @@ def _owned(session: Session, types: dict[str, str], navs: pd.DataFrame) -> pd.Da
     parts = []
     for event_type, label in types.items():
         frame = session.frame(event_type, allow_missing=True)
+        if event_type == "monitor_screenshot":
+            frame = frame[~frame["source_event"].isin(UNPROMPTED_SCREENSHOTS).to_numpy(bool)]
         ts = micros(frame["ts"])
         timeline = micros(frame["time"]) if "time" in frame.columns else ts
         parts.append(pd.DataFrame({
@@ -101,15 +112,16 @@ def interactions(session: Session, *, navs: pd.DataFrame | None = None) -> pd.Da
         the navigation start), ``next_signal`` (``layout_shift``, ``lcp_candidate`` or
         ``screenshot``; null when nothing visual followed in the navigation), ``proxy_ms``
         (the INP proxy delay), ``counted`` (the interaction that is the navigation's INP proxy)
-        and ``reason`` (why not: ``no visual signal`` or ``shorter``).
+        and ``reason`` (why not: ``no visual signal``, ``next input came first`` — the next
+        signal followed a later input — or ``shorter``).
 
     Examples
     --------
     >>> import telemetry_lab
     >>> table = interactions(telemetry_lab.load_sample())
     >>> table.loc[table["counted"], ["nav_seq", "selector", "proxy_ms"]]
-       nav_seq  selector  proxy_ms
-    2        2  #thumb-3   823.421
+       nav_seq       selector  proxy_ms
+    1        2  #reviews-more   126.423
     """
     navs = navigations(session) if navs is None else navs
     inputs = _owned(session, INPUTS, navs)
@@ -119,11 +131,14 @@ def interactions(session: Session, *, navs: pd.DataFrame | None = None) -> pd.Da
         left_on="t", right_on="signal_t", by=_KEY, direction="forward",
         allow_exact_matches=False,
     )
-    proxy = (joined["signal_t"] - joined["t"]).to_numpy("float64") / 1e3
+    next_input = joined.groupby(_KEY, sort=False, dropna=False)["t"].shift(-1).to_numpy()
+    belongs = ~(joined["signal_t"].to_numpy("float64") > next_input)  # NaN: no next input
+    proxy = np.where(belongs, (joined["signal_t"] - joined["t"]).to_numpy("float64") / 1e3, np.nan)
     counted = _pick(joined[_KEY], proxy)
     reason = np.full(len(proxy), None, dtype=object)
     reason[~counted] = "shorter"
     reason[np.isnan(proxy)] = "no visual signal"
+    reason[~belongs] = "next input came first"
     return pd.DataFrame({
         "seq": arrow(joined["seq"], INT64),
         "target_id": arrow(joined["target_id"], STRING),
@@ -169,7 +184,7 @@ def inp_proxy(table: pd.DataFrame) -> pd.DataFrame:
     >>> inp_proxy(interactions(telemetry_lab.load_sample()))
                               target_id  nav_seq  inp_proxy_ms  interactions
     0  854EADA1AAF6D55D74FA4B5C32D6EE27        1          <NA>             1
-    1  854EADA1AAF6D55D74FA4B5C32D6EE27        2       823.421             6
+    1  854EADA1AAF6D55D74FA4B5C32D6EE27        2       126.423             6
     """
     groups = table.groupby(_KEY, sort=True, dropna=False)
     counted = table[table["counted"].to_numpy(dtype=bool)].set_index(_KEY)["proxy_ms"]

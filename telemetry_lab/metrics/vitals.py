@@ -327,7 +327,7 @@ def vitals(session: Session) -> pd.DataFrame:
     >>> v[["nav_seq", "lcp_rating", "cls_shifts", "inp_proxy_ms", "interactions"]]
        nav_seq lcp_rating  cls_shifts  inp_proxy_ms  interactions
     0        1       good           1          <NA>             1
-    1        2       good           1       823.421             6
+    1        2       good           1       126.423             6
     2        3       good           0          <NA>             0
     """
     navs = navigations(session)
