@@ -38,7 +38,8 @@ def _trace(fig: go.Figure, name: str) -> go.Bar | go.Scatter:
 def test_one_bar_trace_per_resource_type_in_devtools_colours(reqs: pd.DataFrame) -> None:
     fig = plot_waterfall(reqs)
     assert fig.layout.template.layout.font.family == pio.templates[TEMPLATE_NAME].layout.font.family
-    assert fig.layout.yaxis.autorange == "reversed"
+    assert list(fig.layout.yaxis.range) == [len(reqs) - 0.5, -0.5]  # first request on top
+    assert all(t.width == 0.7 for t in fig.data if t.type == "bar")  # one row thick, always
     bars = [t for t in fig.data if t.type == "bar" and t.name != "pending"]
     assert [t.name for t in bars] == ["Document", "Stylesheet", "Script", "Font", "Image",
                                       "Fetch", "Ping"]

@@ -58,10 +58,12 @@ pio.templates[TEMPLATE_NAME] = go.layout.Template(
         colorway=list(SEQUENCE),
         paper_bgcolor="white",
         plot_bgcolor="white",
-        margin={"l": 60, "r": 30, "t": 60, "b": 50},
+        margin={"l": 60, "r": 30, "t": 110, "b": 50},
         hoverlabel={"font": {"size": 12}},
-        xaxis={"gridcolor": "#eceff1", "zeroline": False, "linecolor": "#cfd8dc"},
-        yaxis={"gridcolor": "#eceff1", "zeroline": False, "linecolor": "#cfd8dc"},
+        xaxis={"gridcolor": "#eceff1", "zeroline": False, "linecolor": "#cfd8dc",
+               "automargin": True},
+        yaxis={"gridcolor": "#eceff1", "zeroline": False, "linecolor": "#cfd8dc",
+               "automargin": True},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
     )
 )
@@ -71,5 +73,6 @@ def apply(fig: go.Figure, *, title: str | None = None) -> go.Figure:
     """Give ``fig`` the telemetry_lab template (and a title); returns the same figure."""
     fig.update_layout(template=TEMPLATE_NAME)
     if title is not None:
-        fig.update_layout(title={"text": title, "x": 0, "xanchor": "left"})
+        fig.update_layout(title={"text": title, "x": 0.01, "xanchor": "left", "y": 0.99,
+                                 "yanchor": "top", "font": {"size": 18}})
     return fig

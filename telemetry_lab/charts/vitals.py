@@ -71,7 +71,8 @@ def plot_vitals(vitals: pd.DataFrame) -> go.Figure:
                                  marker={"color": color, "symbol": "square", "size": 12}))
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(side="top", type="category")
-    fig.update_layout(height=160 + 40 * len(labels))
+    fig.update_layout(height=200 + 48 * len(labels), font={"size": 14},
+                      legend={"y": -0.05, "yanchor": "top"})
     return apply(fig, title="Core Web Vitals per navigation (INP proxy, not INP)")
 
 

@@ -149,6 +149,12 @@ def _detail(frame: pd.DataFrame) -> np.ndarray:
     return np.where(reason == "", value, value + " (not counted: " + reason + ")")
 
 
+#: Bar thickness in rows: set, not left to Plotly, which sizes a trace's bars by the distance
+#: between its rows (a trace of three far-apart pending requests would get bars dozens of rows
+#: thick).
+_ROW = 0.7
+
+
 def plot_waterfall(
     requests: pd.DataFrame,
     *,
@@ -239,7 +245,7 @@ def plot_waterfall(
         pick = finished & (kind == resource_type)
         if pick.any():
             traces.append(go.Bar(
-                name=str(resource_type), orientation="h", y=y[pick], base=x0[pick],
+                name=str(resource_type), orientation="h", y=y[pick], base=x0[pick], width=_ROW,
                 x=x1[pick] - x0[pick], customdata=hover[pick], hovertemplate=_HOVER,
                 marker={"color": RESOURCE_TYPE_COLORS.get(resource_type,
                                                          RESOURCE_TYPE_COLORS["Other"]),
@@ -247,7 +253,7 @@ def plot_waterfall(
             ))
     if pending.any():
         traces.append(go.Bar(
-            name="pending", orientation="h", y=y[pending],
+            name="pending", orientation="h", y=y[pending], width=_ROW,
             base=x0[pending], x=np.maximum(stop_ms[pending] - x0[pending], 0),
             customdata=hover[pending],
             hovertemplate=_HOVER, opacity=0.6,
@@ -275,8 +281,8 @@ def plot_waterfall(
         "height": int(min(max(300, 16 * n + 160), 1800)),
         "xaxis": {"title": {"text": "ms from first navigation start" if several
                             else "ms from navigation start"}, "rangemode": "tozero"},
-        "yaxis": {"autorange": "reversed", "showgrid": False,
-                  "title": {"text": "requests, in start order"},
+        "yaxis": {"range": [n - 0.5, -0.5], "showgrid": False, "zeroline": False,
+                  "title": {"text": "requests, in start order", "standoff": 12},
                   **({"tickvals": y, "ticktext": labels} if labels is not None
                      else {"showticklabels": False})},
     })
