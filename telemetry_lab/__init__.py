@@ -10,6 +10,14 @@ Examples
 
 from __future__ import annotations
 
+from .capture import (
+    AuthenticationError,
+    BrowserNotFound,
+    Capture,
+    CaptureError,
+    capture,
+    fetch_events,
+)
 from .charts.vitals import plot_layout_shifts, plot_lcp_candidates, plot_vitals
 from .charts.waterfall import plot_waterfall
 from .datasets import load_sample
@@ -21,6 +29,7 @@ from .metrics.navigations import assign_navigation, navigations
 from .metrics.network import domain_summary, failures, requests, resource_summary
 from .metrics.vitals import layout_shifts, lcp_candidates, vitals
 from .readers import read, read_events_json, read_ndjson, read_sse
+from .replay import Faults, ReplayServer, replay
 from .schema import EVENT_TYPES, SCHEMAS
 from .session import Session
 
@@ -29,14 +38,22 @@ __version__ = "0.1.0"
 __all__ = [
     "EVENT_TYPES",
     "SCHEMAS",
+    "AuthenticationError",
+    "BrowserNotFound",
+    "Capture",
+    "CaptureError",
     "EventTypeNotFound",
+    "Faults",
     "FormatError",
+    "ReplayServer",
     "Session",
     "TelemetryLabError",
     "__version__",
     "assign_navigation",
+    "capture",
     "domain_summary",
     "failures",
+    "fetch_events",
     "inp_proxy",
     "interactions",
     "layout_shifts",
@@ -53,6 +70,7 @@ __all__ = [
     "read_ndjson",
     "read_parquet",
     "read_sse",
+    "replay",
     "requests",
     "resource_summary",
     "to_har",

@@ -180,22 +180,30 @@ class SSEDecoder(Framer):
                 data.append(value)
             elif name == b"id" and b"\0" not in value:
                 frame_id = _int_id(value)
-        payload = b"\n".join(data)
-        if not payload:
-            if frame_id is not None:
-                batch.skipped.append(frame_id)
+        add_frame(batch, position, frame_id, b"\n".join(data))
+
+
+def add_frame(batch: Batch, position: int, frame_id: int | None, payload: bytes) -> None:
+    """Add one dispatched SSE frame (its ``data`` fields joined by newlines) to ``batch``.
+
+    No data: the frame's id is a seq the server skipped. Data over several lines: re-encoded
+    onto one line, or an error when it is not JSON.
+    """
+    if not payload:
+        if frame_id is not None:
+            batch.skipped.append(frame_id)
+        return
+    if b"\n" in payload:
+        try:
+            payload = json.dumps(json.loads(payload), ensure_ascii=False).encode()
+        except ValueError as exc:
+            reason = f"invalid JSON in multi-line data: {exc}"
+            batch.errors.append(FrameError(position, frame_id, payload[:RAW_LIMIT], reason))
             return
-        if len(data) > 1:
-            try:
-                payload = json.dumps(json.loads(payload), ensure_ascii=False).encode()
-            except ValueError as exc:
-                reason = f"invalid JSON in multi-line data: {exc}"
-                batch.errors.append(FrameError(position, frame_id, payload[:RAW_LIMIT], reason))
-                return
-        assert batch.ids is not None and isinstance(batch.positions, list)
-        batch.lines.append(payload)
-        batch.positions.append(position)
-        batch.ids.append(frame_id)
+    assert batch.ids is not None and isinstance(batch.positions, list)
+    batch.lines.append(payload)
+    batch.positions.append(position)
+    batch.ids.append(frame_id)
 
 
 class NDJSONDecoder(Framer):

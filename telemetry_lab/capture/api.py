@@ -1,0 +1,183 @@
+"""The two Kernel telemetry endpoints over HTTP, with status codes sorted into what to do.
+
+401/403 raise :class:`AuthenticationError` at once (the key never appears in a message), 404
+raises :class:`Gone`, 429/5xx and network errors raise :class:`Retry` (with ``Retry-After``),
+which :meth:`Api.retrying` retries with exponential backoff and jitter.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from functools import partial
+from typing import Any, TypeVar
+
+import requests
+import urllib3
+
+from ..decode import Batch, decode_events_json
+from ..errors import TelemetryLabError
+
+DEFAULT_BASE_URL = "https://api.onkernel.com"
+PAGE_LIMIT = 100
+TRANSIENT = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
+
+T = TypeVar("T")
+
+
+class AuthenticationError(TelemetryLabError):
+    """The API refused the key (401/403). Never retried; the key never appears in messages."""
+
+
+class BrowserNotFound(TelemetryLabError, LookupError):
+    """No browser session with this id (404 before anything was received)."""
+
+
+class CaptureError(TelemetryLabError):
+    """The capture gave up (retries exhausted) or the API answered something unexpected."""
+
+
+class Retry(Exception):
+    """429, 5xx: try again, after ``after`` seconds when the server said so."""
+
+    def __init__(self, reason: str, after: float | None = None) -> None:
+        super().__init__(reason)
+        self.after = after
+
+
+class Gone(Exception):
+    """404: the browser session does not exist (any more)."""
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds a ``Retry-After`` header asks for (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        moment = parsedate_to_datetime(value)
+        return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+
+
+def timestamp(value: str | datetime | int | None) -> str | None:
+    """``since``/``until`` for the API: durations and RFC 3339 pass; datetimes and µs convert.
+
+    Examples
+    --------
+    >>> timestamp("5m"), timestamp(1_796_018_033_868_025)
+    ('5m', '2026-11-30T05:53:53.868025Z')
+    """
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        value = datetime.fromtimestamp(value / 1e6, UTC)
+    if value.tzinfo is None:
+        raise ValueError(f"{value!r} has no time zone: pass an aware datetime (e.g. UTC)")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Api:
+    """The telemetry endpoints of one Kernel API base URL, authenticated with one key."""
+
+    def __init__(self, api_key: str | None, base_url: str | None, *, connect_timeout: float,
+                 read_timeout: float, max_retries: int, backoff: float, max_backoff: float,
+                 sleep: Callable[[float], object]) -> None:
+        key = api_key or os.environ.get("KERNEL_API_KEY")
+        if not key:
+            raise AuthenticationError(
+                "no API key: expected api_key=... or the KERNEL_API_KEY environment variable "
+                "(create a key in the Kernel dashboard)"
+            )
+        self.base_url = (base_url or os.environ.get("KERNEL_BASE_URL") or DEFAULT_BASE_URL
+                         ).rstrip("/")
+        self._http = requests.Session()
+        self._http.headers["Authorization"] = f"Bearer {key}"
+        self.timeout = (connect_timeout, read_timeout)
+        self.max_retries, self.backoff, self.max_backoff = max_retries, backoff, max_backoff
+        self.sleep = sleep
+
+    def __repr__(self) -> str:
+        return f"<telemetry API {self.base_url}>"
+
+    def _url(self, browser_id: str, endpoint: str) -> str:
+        return f"{self.base_url}/browsers/{browser_id}/telemetry/{endpoint}"
+
+    def _check(self, response: requests.Response, what: str) -> None:
+        status = response.status_code
+        if status < 300:
+            return
+        detail = response.text[:200] if status < 500 else ""
+        response.close()
+        if status in (401, 403):
+            raise AuthenticationError(
+                f"{what}: the API refused the key ({status}). Expected a valid Kernel API key "
+                "with access to this browser in api_key= or KERNEL_API_KEY; check that it is "
+                "current and belongs to the right organisation"
+            )
+        if status == 404:
+            raise Gone(what)
+        if status == 429 or status >= 500:
+            raise Retry(f"{what} answered {status}", retry_after(response.headers.get(
+                "Retry-After")))
+        raise CaptureError(f"{what} answered {status} {response.reason}: {detail}")
+
+    def delay(self, attempt: int, after: float | None) -> float:
+        """Seconds to wait before retry ``attempt`` (1-based): Retry-After, else backoff+jitter."""
+        if after is not None:
+            return after
+        ceiling = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+    def retrying(self, call: Callable[[], T], what: str) -> T:
+        """``call()``, retried on 429/5xx and network errors up to ``max_retries`` times."""
+        attempt = 0
+        while True:
+            try:
+                return call()
+            except (Retry, *TRANSIENT) as exc:
+                attempt += 1
+                if attempt > self.max_retries:
+                    raise CaptureError(
+                        f"{what} failed {attempt} times, last: {exc}. Check the network and "
+                        "base_url, or raise max_retries"
+                    ) from None
+                self.sleep(self.delay(attempt, getattr(exc, "after", None)))
+
+    def stream(self, browser_id: str, last_id: int, replay: str | None) -> requests.Response:
+        """Open ``/telemetry/stream`` after ``last_id`` (0: from ``replay``)."""
+        headers = {"Accept": "text/event-stream", "Accept-Encoding": "identity"}
+        if last_id:
+            headers["Last-Event-ID"] = str(last_id)
+        response = self._http.get(self._url(browser_id, "stream"), headers=headers,
+                                  params={"replay": replay} if replay else None,
+                                  stream=True, timeout=self.timeout)
+        self._check(response, f"the stream of browser {browser_id!r}")
+        return response
+
+    def pages(self, browser_id: str, *, since: str | None, until: str | None,
+              categories: Sequence[str] | None) -> Iterator[Batch]:
+        """Every page of ``/telemetry/events`` in the window, oldest first, framed."""
+        params: dict[str, Any] = {"limit": PAGE_LIMIT, "since": since, "until": until,
+                                  "category": list(categories or [])}
+        what = f"the event history of browser {browser_id!r}"
+
+        def get(params: dict[str, Any]) -> requests.Response:
+            response = self._http.get(self._url(browser_id, "events"), params=params,
+                                      timeout=self.timeout)
+            self._check(response, what)
+            return response
+
+        while True:
+            response = self.retrying(partial(get, params), what)
+            yield decode_events_json(response.content)
+            offset = int(response.headers.get("X-Next-Offset") or 0)
+            if response.headers.get("X-Has-More", "").lower() != "true" or not offset:
+                return
+            params = {**params, "offset": offset, "since": None}
+
+
+__all__ = ["AuthenticationError", "BrowserNotFound", "CaptureError"]

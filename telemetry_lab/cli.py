@@ -1,0 +1,177 @@
+"""The ``telemetry-lab`` command: capture, fetch, replay and a self-contained demo.
+
+Examples
+--------
+>>> main(["demo", "--help"])  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+SystemExit: 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from .capture import capture, fetch_events
+from .datasets import sample_path
+from .errors import TelemetryLabError
+from .replay import Faults, replay
+from .session import Session
+
+#: Faults the demo switches on: a 503 first, drops, a stall, a garbage frame, a 1 MB frame, small
+#: TCP pieces, and a ring small enough that the first events are evicted before the capture starts.
+DEMO_FAULTS = Faults(seed=7, fail_first=1, retry_after=0.05, drop_after=60, stall_after=40,
+                     stall_seconds=5.0, garbage=(150,), big_frame=200, chunk_size=512,
+                     truncate_end=3)
+#: Seconds of silence after which the demo's capture reconnects (the stall is longer).
+DEMO_READ_TIMEOUT = 0.5
+DEMO_RING = 100
+
+
+def _write(session: Session, out: Path) -> None:
+    path = session.to_parquet(out / "parquet")
+    print(session.summary())
+    print(f"\nParquet: {path}")
+
+
+def _capture(args: argparse.Namespace) -> int:
+    out = Path(args.output)
+    cap = capture(args.browser_id, base_url=args.base_url, replay=None if args.new else "all",
+                  categories=args.category, spool=out / f"{args.browser_id}.sse",
+                  read_timeout=args.read_timeout, progress=True)
+    try:
+        session = cap.wait()
+    except KeyboardInterrupt:
+        print("\ninterrupted: stopping, filling gaps from history …", file=sys.stderr)
+        session = cap.stop()
+    _write(session, out)
+    print(f"spool: {cap.spool}")
+    return 0
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    session = fetch_events(args.browser_id, since=args.since, until=args.until,
+                           categories=args.category, base_url=args.base_url)
+    _write(session, Path(args.output))
+    return 0
+
+
+def _faults(args: argparse.Namespace) -> Faults:
+    return Faults(seed=args.seed, drop_after=args.drop_after, drop_rate=args.drop_rate,
+                  stall_after=args.stall_after, stall_seconds=args.stall_seconds,
+                  garbage=tuple(args.garbage or ()), fail_first=args.fail_first,
+                  fail_status=args.fail_status, retry_after=args.retry_after,
+                  chunk_size=args.chunk_size, big_frame=args.big_frame,
+                  truncate_end=args.truncate_end)
+
+
+def _replay(args: argparse.Namespace) -> int:
+    server = replay(args.recording, browser_id=args.browser_id, port=args.port,
+                    api_key=args.api_key, ring=args.ring or None, keepalive=args.keepalive,
+                    speed=args.speed, faults=_faults(args))
+    faults = "".join(f"\n  fault: {text}" for text in server.feed.faults.describe())
+    print(f"serving {args.recording} as browser {args.browser_id!r} at {server.url}\n"
+          f"  telemetry-lab capture {args.browser_id} --base-url {server.url} -o OUT"
+          + ("  (with KERNEL_API_KEY set to the --api-key)" if args.api_key else "") + faults,
+          flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    out = Path(args.output or tempfile.mkdtemp(prefix="telemetry-lab-demo-"))
+    out.mkdir(parents=True, exist_ok=True)
+    recording = sample_path()
+    faults = "".join(f"\n  - {text}" for text in DEMO_FAULTS.describe())
+    print(f"replaying the bundled shop recording ({recording.name}) over HTTP with faults:"
+          f"{faults}\n  - a ring of {DEMO_RING} events: the oldest are gone from the stream "
+          "before the capture starts\n", flush=True)
+    with replay(recording, browser_id="demo", api_key="demo-key", ring=DEMO_RING,
+                faults=DEMO_FAULTS) as server:
+        cap = capture("demo", api_key="demo-key", base_url=server.url, spool=out / "demo.sse",
+                      read_timeout=DEMO_READ_TIMEOUT, backoff=0.05, progress=True)
+        session = cap.wait(timeout=120)
+    stats = cap.stats
+    print(f"\nover real HTTP at {server.url}: {stats.reconnects} reconnects, "
+          f"{stats.errors} undecodable frame(s), {stats.backfilled} events backfilled from "
+          f"history, {stats.gaps} seqs still missing\n")
+    _write(session, out)
+    print(f"spool: {cap.spool} (read it with telemetry_lab.read_sse)")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="telemetry-lab", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def remote(name: str, help: str) -> argparse.ArgumentParser:
+        command = commands.add_parser(name, help=help, description=help)
+        command.add_argument("browser_id")
+        command.add_argument("-o", "--output", required=True, help="output directory")
+        command.add_argument("--base-url", help="API base URL (default: KERNEL_BASE_URL or "
+                                                "https://api.onkernel.com); key: KERNEL_API_KEY")
+        command.add_argument("--category", action="append", help="keep only this category "
+                                                                 "(repeatable)")
+        return command
+
+    cap = remote("capture", "stream a browser's telemetry to a spool and Parquet "
+                            "(Ctrl-C stops and writes what arrived)")
+    cap.add_argument("--new", action="store_true", help="only new events (default: replay=all)")
+    cap.add_argument("--read-timeout", type=float, default=45.0)
+    cap.set_defaults(run=_capture)
+    fetch = remote("fetch", "read a browser's telemetry from history into Parquet")
+    fetch.add_argument("--since", default="5m", help="duration ago (10m, 2h) or RFC 3339")
+    fetch.add_argument("--until", help="duration ago or RFC 3339 (default: now)")
+    fetch.set_defaults(run=_fetch)
+
+    rep = commands.add_parser("replay", help="serve a recording as a Kernel-compatible API")
+    rep.add_argument("recording", help="an .sse or .ndjson recording (or a spool)")
+    rep.add_argument("--browser-id", default="replay")
+    rep.add_argument("--port", type=int, default=8765)
+    rep.add_argument("--api-key", help="require this bearer token")
+    rep.add_argument("--ring", type=int, default=1024, help="events the stream keeps (0: all)")
+    rep.add_argument("--keepalive", type=float, default=15.0)
+    rep.add_argument("--speed", type=float, help="real time × SPEED (default: as fast as read)")
+    rep.add_argument("--seed", type=int, default=0)
+    rep.add_argument("--drop-after", type=int, help="cut each connection after N frames")
+    rep.add_argument("--drop-rate", type=float, default=0.0, help="chance per frame of a cut")
+    rep.add_argument("--stall-after", type=int, help="go silent once after N frames")
+    rep.add_argument("--stall-seconds", type=float, default=60.0, help="for this long")
+    rep.add_argument("--garbage", type=int, action="append", help="invalid JSON for this seq")
+    rep.add_argument("--fail-first", type=int, default=0, help="fail the first N requests")
+    rep.add_argument("--fail-status", type=int, default=503, help="with this status")
+    rep.add_argument("--retry-after", type=float, help="and this Retry-After (seconds)")
+    rep.add_argument("--chunk-size", type=int, help="send in TCP pieces of N bytes")
+    rep.add_argument("--big-frame", type=int, help="pad this seq's frame to over 1 MB")
+    rep.add_argument("--truncate-end", type=int, default=0,
+                     help="end the stream N events early (history has them)")
+    rep.set_defaults(run=_replay)
+
+    demo = commands.add_parser("demo", help="replay the bundled sample with faults, capture it "
+                                            "over HTTP, write Parquet and summarise")
+    demo.add_argument("-o", "--output", help="output directory (default: a new temp dir)")
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``telemetry-lab`` with ``argv`` (default: the command line); returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except TelemetryLabError as exc:
+        print(f"telemetry-lab {args.command}: {exc}", file=sys.stderr)
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""The ``telemetry-lab`` command against the replay server over loopback HTTP."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from telemetry_lab.cli import main
+from telemetry_lab.datasets import sample_path
+from telemetry_lab.export.parquet import read_parquet
+from telemetry_lab.readers import read_sse
+from telemetry_lab.replay import replay
+
+KEY = "cli-secret-key-42"
+
+
+@pytest.fixture
+def key(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("KERNEL_API_KEY", KEY)
+    return KEY
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def served() -> Iterator[str]:
+    """``telemetry-lab replay`` of the bundled sample in a child process; its base URL."""
+    port = _free_port()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "telemetry_lab.cli", "replay", str(sample_path()),
+         "--browser-id", "b", "--port", str(port), "--api-key", KEY, "--drop-after", "100"],
+        stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    try:
+        banner = [child.stdout.readline() for _ in range(3)]
+        assert f"at http://127.0.0.1:{port}" in banner[0]
+        assert "telemetry-lab capture b" in banner[1]
+        assert banner[2] == "  fault: every connection dropped after 100 frames\n"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        child.send_signal(signal.SIGINT)
+        assert child.wait(timeout=10) == 0  # Ctrl-C stops the server cleanly
+
+
+def test_demo_prints_what_happened_and_where_the_files_are(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "-o", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "503 to the first 1 stream request(s)" in out and "stall" in out
+    assert "0 seqs still missing" in out and "gaps: 0" in out
+    assert f"Parquet: {tmp_path / 'parquet'}" in out and f"spool: {tmp_path / 'demo.sse'}" in out
+    assert len(read_parquet(tmp_path / "parquet")) == 248
+    assert len(read_sse(tmp_path / "demo.sse")) == 248
+
+
+def test_capture_then_fetch_from_the_replay_command(
+        served: str, key: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "capture"
+    assert main(["capture", "b", "-o", str(out), "--base-url", served]) == 0
+    printed = capsys.readouterr()
+    assert "248 events" in printed.out and "reconnects 2" in printed.err
+    assert len(read_parquet(out / "parquet")) == 248 and len(read_sse(out / "b.sse")) == 248
+    history = tmp_path / "history"
+    assert main(["fetch", "b", "--since", "1h", "--category", "page", "-o", str(history),
+                 "--base-url", served]) == 0
+    assert len(read_parquet(history / "parquet")) == 24
+    assert key not in capsys.readouterr().out
+
+
+def test_capture_failures_exit_1_with_the_reason_and_never_the_key(
+        served: str, key: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    assert main(["capture", "nope", "-o", str(tmp_path), "--base-url", served]) == 1
+    assert "'nope' not found" in capsys.readouterr().err
+    monkeypatch.setenv("KERNEL_API_KEY", "wrong-key")
+    assert main(["fetch", "b", "-o", str(tmp_path), "--base-url", served]) == 1
+    err = capsys.readouterr().err
+    assert "refused the key (401)" in err and "wrong-key" not in err
+
+
+def test_ctrl_c_stops_a_capture_and_writes_what_arrived(key: str, tmp_path: Path) -> None:
+    with replay(sample_path(), browser_id="b", api_key=KEY, speed=1.0) as server:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "telemetry_lab.cli", "capture", "b", "-o", str(tmp_path),
+             "--base-url", server.url], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env={**os.environ, "KERNEL_API_KEY": KEY}, text=True)
+        spool = tmp_path / "b.sse"
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and (
+                not spool.exists() or spool.read_bytes().count(b"\n\n") < 20):
+            time.sleep(0.02)
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=20)
+    assert child.returncode == 0, err
+    assert "interrupted" in err and "Parquet:" in out
+    held = read_sse(spool)
+    assert 20 <= len(held) < 248 and held.gaps.empty
+    assert len(read_parquet(tmp_path / "parquet")) == len(held)
