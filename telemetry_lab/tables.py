@@ -280,7 +280,7 @@ class TableBuilder:
                 self._unroutable(batch, indices)
             else:
                 self._submit(batch, key.decode(errors="replace"), indices)
-        self._apply(wait=len(self._pending) > _MAX_PENDING)
+        self._apply(keep=_MAX_PENDING)
 
     def _submit(self, batch: Batch, name: str, indices: list[int]) -> None:
         lines = [batch.lines[i] for i in indices]
@@ -289,10 +289,11 @@ class TableBuilder:
 
     def flush(self) -> None:
         """Wait until every batch added so far is parsed and held."""
-        self._apply(wait=True)
+        self._apply(keep=0)
 
-    def _apply(self, *, wait: bool) -> None:
-        while self._pending and (wait or self._pending[0][3].done()):
+    def _apply(self, *, keep: int) -> None:
+        """Take in finished parses, in arrival order, waiting while more than ``keep`` queue."""
+        while self._pending and (len(self._pending) > keep or self._pending[0][3].done()):
             batch, name, indices, future = self._pending.popleft()
             parsed = future.result()
             for row, reason in parsed.bad:
@@ -302,7 +303,6 @@ class TableBuilder:
                            if self._needs_positions(table) else None)
             for other, moved in parsed.reroute.items():
                 self._submit(batch, other, [indices[r] for r in moved])
-                wait = True
 
     def _needs_positions(self, table: pa.Table) -> bool:
         seqs = table["seq"]
