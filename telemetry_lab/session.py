@@ -27,6 +27,7 @@ import pyarrow as pa
 from .decode import FrameError
 from .errors import EventTypeNotFound
 from .schema import CATEGORIES, COMMON, CONTEXT, EVENT_TYPES, schema_for
+from .seqs import gaps as seq_gaps
 
 if TYPE_CHECKING:
     from .tables import TableBuilder
@@ -215,8 +216,9 @@ class Session:
         return (ts.min(), ts.max())
 
     def _seqs(self) -> np.ndarray:
+        """Every event seq, sorted (the builder keeps each seq once)."""
         parts = [t["seq"].to_numpy() for t in self._tables.values()]
-        return np.unique(np.concatenate(parts)) if parts else np.array([], np.int64)
+        return np.sort(np.concatenate(parts)) if parts else np.array([], np.int64)
 
     @property
     def gaps(self) -> pd.DataFrame:
@@ -225,13 +227,8 @@ class Session:
         Seqs the server skipped (id-only frames) are not gaps; seqs of frames that could not be
         decoded are, since their events are missing (also past the last event received).
         """
-        present = np.union1d(self._seqs(), self._skipped)
-        known = np.union1d(present, self._errors["seq"].drop_null().to_numpy())
-        if not len(known):
-            return _frame(GAPS_SCHEMA.empty_table())
-        seqs = np.union1d(present, [known[0] - 1, known[-1] + 1])
-        jumps = np.flatnonzero(np.diff(seqs) > 1)
-        start, end = seqs[jumps] + 1, seqs[jumps + 1] - 1
+        start, end = seq_gaps(self._seqs(), skipped=self._skipped,
+                              errors=self._errors["seq"].drop_null().to_numpy())
         return _frame(pa.table([start, end, end - start + 1], schema=GAPS_SCHEMA))
 
     @property

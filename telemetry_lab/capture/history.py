@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..decode import Batch
+from ..seqs import holes
 from ..session import Session
 from ..tables import TableBuilder
 from .api import Api, BrowserNotFound, Gone, timestamp
@@ -32,19 +33,6 @@ _SEQ = re.compile(rb'^\{"seq":\s*(\d+)')
 Window = tuple[int | None, int | None]
 
 
-def holes(present: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
-    """Ranges of seqs in ``lo..hi`` not in sorted, unique ``present``: (starts, ends) inclusive.
-
-    Examples
-    --------
-    >>> [a.tolist() for a in holes(np.array([3, 4, 7]), 1, 9)]
-    [[1, 5, 8], [2, 6, 9]]
-    """
-    bounds = np.concatenate([[lo - 1], present[(present >= lo) & (present <= hi)], [hi + 1]])
-    jumps = np.flatnonzero(np.diff(bounds) > 1)
-    return bounds[jumps] + 1, bounds[jumps + 1] - 1
-
-
 def missing(seqs: np.ndarray, ts: np.ndarray, *, skipped: np.ndarray, errors: np.ndarray,
             before: bool, after: bool) -> tuple[np.ndarray, np.ndarray, list[Window]]:
     """Seq ranges to ask history for, and a ``(since, until)`` window (µs) for each.
@@ -60,12 +48,12 @@ def missing(seqs: np.ndarray, ts: np.ndarray, *, skipped: np.ndarray, errors: np
     >>> s.tolist(), e.tolist(), [(a and a // 10**6, b and b // 10**6) for a, b in w]
     ([5, 7], [5, 8], [(18, 62), (58, None)])
     """
-    present = np.union1d(seqs, skipped)
-    known = np.union1d(present, errors)
+    present = np.sort(np.concatenate([seqs, skipped]).astype(np.int64))
+    known = np.concatenate([present, np.asarray(errors, np.int64)])
     if not len(known):
         return np.array([1]), np.array([NO_END]), [(None, None)]
-    lo = 1 if before else int(known[0])
-    hi = NO_END if after else int(known[-1])
+    lo = 1 if before else int(known.min())
+    hi = NO_END if after else int(known.max())
     starts, ends = holes(present, lo, hi)
     windows: list[Window] = []
     for i in np.searchsorted(seqs, starts).tolist():

@@ -22,10 +22,11 @@ import requests
 from ..decode import Batch
 from ..livestream import parse_stream
 from ..progress import CaptureStats, Progress
+from ..seqs import gaps as seq_gaps
 from ..session import Session
 from ..tables import TableBuilder
 from .api import TRANSIENT, Api, BrowserNotFound, CaptureError, Gone, Retry
-from .history import backfill, holes, missing, seq_ts
+from .history import backfill, missing, seq_ts
 from .spool import SPOOL_DIR, Spool
 
 READ_SIZE = 1 << 20
@@ -100,17 +101,15 @@ class Capture:
             tables = self._builder.tables()
             held = self._builder.seqs()
             skipped = np.unique(np.asarray(self._builder.skipped, np.int64))
-            errors = [e.seq for e in self._builder.errors if e.seq is not None]
-        present = np.union1d(held, skipped)
-        known = np.union1d(present, np.asarray(errors, np.int64))
-        gaps = 0
-        if len(known):
-            starts, ends = holes(present, int(known[0]), int(known[-1]))
-            gaps = int((ends - starts + 1).sum())
+            errors = np.asarray([e.seq for e in self._builder.errors if e.seq is not None],
+                                np.int64)
+        starts, ends = seq_gaps(held, skipped=skipped, errors=errors)
+        gaps = int((ends - starts + 1).sum())
+        known = np.concatenate([held, skipped, errors])
         return CaptureStats.of(
             self.browser_id, tables, state=self._state, elapsed=time.monotonic() - self._started,
             bytes=self.bytes, reconnects=self.reconnects,
-            last_seq=max(self.last_id, int(known[-1]) if len(known) else 0),
+            last_seq=max(self.last_id, int(known.max()) if len(known) else 0),
             gaps=gaps, skipped=len(skipped),
             errors=len(errors), backfilled=self.backfilled,
         )

@@ -1,0 +1,30 @@
+"""Seq arithmetic: gaps between known seqs."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from telemetry_lab.seqs import gaps, holes
+
+seq_sets = st.sets(st.integers(1, 300), max_size=60)
+
+
+@given(seq_sets, seq_sets, seq_sets)
+def test_gaps_are_exactly_the_unknown_seqs_between_the_first_and_last_known(
+    events: set[int], skipped: set[int], errors: set[int]
+) -> None:
+    starts, ends = gaps(np.array(sorted(events), np.int64), skipped=np.array(sorted(skipped)),
+                        errors=np.array(sorted(errors), np.int64))
+    missing = {s for a, b in zip(starts.tolist(), ends.tolist(), strict=True)
+               for s in range(a, b + 1)}
+    known = events | skipped | errors
+    expected = set(range(min(known), max(known) + 1)) - events - skipped if known else set()
+    assert missing == expected
+    assert (starts <= ends).all() and (starts[1:] > ends[:-1] + 1).all()
+
+
+def test_holes_within_bounds() -> None:
+    assert [a.tolist() for a in holes(np.array([5]), 5, 5)] == [[], []]
+    assert [a.tolist() for a in holes(np.array([], np.int64), 3, 4)] == [[3], [4]]
