@@ -225,9 +225,9 @@ class NDJSONDecoder(Framer):
         start = self._line + 1
         self._line += len(lines)
         positions: Sequence[int] = range(start, self._line + 1)
-        if not all(line[:1].strip() and line[-1:].strip() for line in lines):
-            keep = [i for i, line in enumerate(lines) if line.strip()]
-            lines = [lines[i].strip() for i in keep]
+        if not all(lines):  # empty lines; whitespace-only ones are dropped by the table builder
+            keep = [i for i, line in enumerate(lines) if line]
+            lines = [lines[i] for i in keep]
             positions = [positions[i] for i in keep]
         return Batch(lines, positions)
 

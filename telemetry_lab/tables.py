@@ -333,6 +333,8 @@ class TableBuilder:
     def _unroutable(self, batch: Batch, indices: list[int]) -> None:
         for index in indices:
             line = batch.lines[index]
+            if not line.strip():  # a blank line between envelopes
+                continue
             try:
                 envelope = json.loads(line)
             except ValueError as exc:

@@ -187,6 +187,13 @@ def test_wrong_field_type_names_the_field_and_the_expectation() -> None:
     assert session.errors["seq"][0] == 2
 
 
+def test_blank_and_padded_lines_are_not_errors() -> None:
+    good = ndjson([GOOD]).strip()
+    session = telemetry_lab.read_ndjson(b"\n  \t\n" + b"  " + good + b"  \r\n\n")
+    assert session.errors.empty
+    assert session.frame("page_load")["seq"].tolist() == [1]
+
+
 def test_many_bad_lines_among_many_good_ones() -> None:
     good = [envelope(i, float(i), "page_load", {**PAGE, "cdp_timestamp": float(i)})
             for i in range(1, 2001)]
