@@ -16,6 +16,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -86,11 +87,11 @@ class Framer:
             chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         return chunk
 
-    def _complete(self, chunk: bytes) -> list[bytes]:
-        """Add ``chunk``; return the pieces it completed, split at the separator."""
+    def _buffered(self, chunk: bytes) -> bytes | None:
+        """Add ``chunk``; return all that is buffered once a separator has arrived."""
         chunk = self._normalise(bytes(chunk))
         if not chunk:
-            return []
+            return None
         sep = self.separator
         boundary = sep in chunk or (
             len(sep) == 2 and self._ends_newline and chunk[:1] == b"\n"
@@ -98,11 +99,21 @@ class Framer:
         self._pending.append(chunk)
         self._ends_newline = chunk[-1:] == b"\n"
         if not boundary:
-            return []
-        pieces = (b"".join(self._pending) if len(self._pending) > 1 else chunk).split(sep)
-        rest = pieces.pop()
+            return None
+        return b"".join(self._pending) if len(self._pending) > 1 else chunk
+
+    def _keep(self, rest: bytes) -> None:
+        """Hold ``rest``, the incomplete end of the buffer, for the next chunk."""
         self._pending = [rest] if rest else []
         self._ends_newline = rest[-1:] == b"\n"
+
+    def _complete(self, chunk: bytes) -> list[bytes]:
+        """Add ``chunk``; return the pieces it completed, split at the separator."""
+        buffer = self._buffered(chunk)
+        if buffer is None:
+            return []
+        pieces = buffer.split(self.separator)
+        self._keep(pieces.pop())
         return pieces
 
     def _remainder(self) -> bytes:
@@ -128,7 +139,17 @@ class SSEDecoder(Framer):
     def feed(self, chunk: bytes) -> Batch:
         """Add a chunk; return the frames it completed."""
         batch = Batch(ids=[])
-        self._frames(self._complete(chunk), batch)
+        buffer = self._buffered(chunk)
+        if buffer is None:
+            return batch
+        lines = buffer.split(b"\n")  # one split of the whole buffer: the hot path's only copy
+        end = len(lines) - 2  # the buffer holds a blank line: the one closing the last frame
+        while end > 0 and lines[end]:
+            end -= 1
+        self._keep(b"\n".join(lines[end + 1 :]))
+        del lines[end:]
+        if not self._uniform(lines, batch):
+            self._frames(b"\n".join(lines).split(b"\n\n"), batch)
         return batch
 
     def close(self) -> Batch:
@@ -165,6 +186,29 @@ class SSEDecoder(Framer):
                     continue
             self._general(frame, position, batch)
         self._frame = position
+
+    def _uniform(self, lines: list[bytes], batch: Batch) -> bool:
+        """Frame ``id: <digits>`` / ``data: <json>`` / blank line triples in bulk.
+
+        That is what the Kernel stream and spool files hold; anything else (comments, id-only
+        frames, multi-line data) returns False and is framed one frame at a time.
+        """
+        if (len(lines) + 1) % 3 or any(lines[2::3]):
+            return False
+        heads, bodies = lines[0::3], lines[1::3]
+        digits = [head[4:] for head in heads]
+        if not (
+            (b"\n" + b"\n".join(heads)).count(b"\nid: ") == len(heads)
+            and b"".join(digits).isdigit()
+            and all(digits)
+            and all(map(bytes.startswith, bodies, itertools.repeat(b"data: ")))
+        ):
+            return False
+        batch.lines = [body[6:] for body in bodies]
+        batch.ids = list(map(int, digits))
+        batch.positions = range(self._frame + 1, self._frame + 1 + len(bodies))
+        self._frame += len(bodies)
+        return True
 
     @staticmethod
     def _general(frame: bytes, position: int, batch: Batch) -> None:
