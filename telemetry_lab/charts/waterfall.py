@@ -33,7 +33,7 @@ from telemetry_lab.charts.theme import (
     RESOURCE_TYPE_COLORS,
     apply,
 )
-from telemetry_lab.metrics.navigations import micros
+from telemetry_lab.metrics.columns import micros
 from telemetry_lab.metrics.network import FAILED
 
 _NAV = ["target_id", "nav_seq"]

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from publicsuffixlist import PublicSuffixList
 
-from telemetry_lab.metrics.navigations import STRING
+from telemetry_lab.metrics.columns import STRING
 
 _URL = (
     r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*):"

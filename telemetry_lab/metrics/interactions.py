@@ -28,17 +28,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from telemetry_lab.metrics.navigations import (
-    BOOL,
-    FLOAT64,
-    INT64,
-    STRING,
-    arrow,
-    assign_navigation,
-    from_micros,
-    micros,
-    navigations,
-)
+from telemetry_lab.metrics.columns import BOOL, FLOAT64, INT64, STRING, arrow, from_micros, micros
+from telemetry_lab.metrics.navigations import assign_navigation, navigations
 
 if TYPE_CHECKING:
     from telemetry_lab.session import Session

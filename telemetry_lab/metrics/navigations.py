@@ -25,9 +25,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
-from telemetry_lab.schema import TIMESTAMP
+from telemetry_lab.metrics.columns import (
+    BOOL,
+    FLOAT64,
+    INT64,
+    STRING,
+    TIME,
+    arrow,
+    from_micros,
+    micros,
+)
 
 if TYPE_CHECKING:
     from telemetry_lab.session import Session
@@ -43,31 +51,6 @@ MILESTONES: dict[str, str] = {
     "page_layout_settled": "layout_settled_ms",
     "page_navigation_settled": "navigation_settled_ms",
 }
-
-STRING = pd.ArrowDtype(pa.string())
-INT64 = pd.ArrowDtype(pa.int64())
-FLOAT64 = pd.ArrowDtype(pa.float64())
-BOOL = pd.ArrowDtype(pa.bool_())
-TIME = pd.ArrowDtype(TIMESTAMP)
-
-
-def micros(values: pd.Series) -> np.ndarray:
-    """Timestamps as float64 microseconds since the epoch (NaN for null); exact below 2**53."""
-    return values.astype(INT64).to_numpy(dtype="float64", na_value=np.nan)
-
-
-def from_micros(values: np.ndarray, index: pd.Index | None = None) -> pd.Series:
-    """Float microseconds (NaN for null) back to a ``timestamp[us, UTC]`` series."""
-    valid = np.isfinite(values)
-    array = pa.array(np.where(valid, values, 0).astype(np.int64), TIMESTAMP, mask=~valid)
-    return pd.Series(pd.arrays.ArrowExtensionArray(array), index=index)
-
-
-def arrow(values: np.ndarray | pd.Series, dtype: pd.ArrowDtype) -> pd.Series:
-    """``values`` as an Arrow-backed series of ``dtype`` (NaN and None become null)."""
-    array = pa.array(values, type=dtype.pyarrow_dtype, from_pandas=True)
-    return pd.Series(pd.arrays.ArrowExtensionArray(array))
-
 
 def _top_level(session: Session) -> pd.DataFrame:
     nav = session.frame("page_navigation", allow_missing=True)

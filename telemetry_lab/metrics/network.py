@@ -26,18 +26,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from telemetry_lab.metrics.columns import BOOL, FLOAT64, INT64, STRING, arrow, from_micros, micros
 from telemetry_lab.metrics.domains import domains, url_parts
-from telemetry_lab.metrics.navigations import (
-    BOOL,
-    FLOAT64,
-    INT64,
-    STRING,
-    arrow,
-    assign_navigation,
-    from_micros,
-    micros,
-    navigations,
-)
+from telemetry_lab.metrics.navigations import assign_navigation, navigations
 
 if TYPE_CHECKING:
     from telemetry_lab.session import Session
