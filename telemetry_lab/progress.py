@@ -24,6 +24,8 @@ import pyarrow as pa
 from .schema import EVENT_TYPES
 
 INTERVAL = 0.5
+#: Seconds between progress lines when stderr is not a terminal (a log file, CI).
+PLAIN_INTERVAL = 10.0
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,7 @@ class Progress:
         self.mode = mode
         self._handle: Any = None
         self._last = 0.0
+        self._plain = -PLAIN_INTERVAL
 
     @classmethod
     def auto(cls, enabled: bool | None) -> Progress:
@@ -128,7 +131,11 @@ class Progress:
             else:
                 self._handle.update(stats)
         elif self.mode == "terminal":
-            sys.stderr.write("\r" + stats.line() + "\x1b[K" + ("\n" if final else ""))
+            if sys.stderr.isatty():
+                sys.stderr.write("\r" + stats.line() + "\x1b[K" + ("\n" if final else ""))
+            elif final or self._last - self._plain >= PLAIN_INTERVAL:
+                sys.stderr.write(stats.line() + "\n")  # a log file: whole lines, now and then
+                self._plain = self._last
             sys.stderr.flush()
 
 

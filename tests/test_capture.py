@@ -197,6 +197,7 @@ def test_categories_keep_only_those_and_leave_no_gaps() -> None:
         session = capture("b", base_url=server.url, categories=["page"], **FAST).wait(10)
     assert {e.split("_")[0] for e in session.types} == {"page"} and len(session) == 24
     assert session.gaps.empty
+    assert session.source["categories"] == ["page"] and session.source["filtered_out"] == 224
 
 
 def test_fetch_events_reads_a_whole_session_from_history(recording: dict) -> None:

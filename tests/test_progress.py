@@ -46,6 +46,7 @@ def test_line_and_html_show_counts_per_category_rate_and_problems() -> None:
 def test_terminal_progress_rewrites_one_line_at_most_every_interval(
         monkeypatch: pytest.MonkeyPatch) -> None:
     err = io.StringIO()
+    monkeypatch.setattr(err, "isatty", lambda: True)
     monkeypatch.setattr("sys.stderr", err)
     progress = Progress.auto(True)
     assert progress.mode == "terminal" and progress.due()
@@ -54,6 +55,18 @@ def test_terminal_progress_rewrites_one_line_at_most_every_interval(
     progress.show(stats(), final=True)
     assert err.getvalue().count("\r") == 2 and err.getvalue().endswith("\n")
     assert Progress.auto(False).mode is None and not Progress.auto(False).due(force=True)
+
+
+def test_progress_into_a_log_file_writes_whole_lines_now_and_then(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    err = io.StringIO()  # not a terminal
+    monkeypatch.setattr("sys.stderr", err)
+    progress = Progress.auto(True)
+    for _ in range(5):
+        progress.show(stats())
+    progress.show(stats(), final=True)
+    assert "\r" not in err.getvalue() and "\x1b" not in err.getvalue()
+    assert err.getvalue().count("\n") == 2  # the first update and the final one
 
 
 class _Recorder(NotebookClient):

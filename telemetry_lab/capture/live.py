@@ -336,6 +336,8 @@ class Capture:
             "started_at": self._started_at.isoformat(timespec="seconds"),
             "spool": str(self.spool) if self.spool else None, "ended": self.ended,
             "bytes": self.bytes, "reconnects": self.reconnects, "backfilled": self.backfilled,
+            "categories": sorted(self._categories) if self._categories else None,
+            "filtered_out": self.filtered,
         }
 
 
