@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import telemetry_lab
+from telemetry_lab.datasets import sample_path
 from telemetry_lab.schema import EVENT_TYPES
 
 #: Epoch microseconds of the recordings' time zero.
@@ -108,3 +110,15 @@ class Recording:
     def session(self) -> telemetry_lab.Session:
         """The recording read back through the NDJSON reader."""
         return telemetry_lab.read_ndjson(ndjson(self.envelopes))
+
+
+def spaced_sample(folder: Path, seconds: float, n: int = 3) -> Path:
+    """The first ``n`` events of the bundled sample, ``seconds`` apart, as an NDJSON file."""
+    out = []
+    for i, line in enumerate(sample_path().read_bytes().splitlines()[:n]):
+        env = json.loads(line)
+        env["event"]["ts"] = 1_796_018_033_000_000 + int(i * seconds * 1e6)
+        out.append(json.dumps(env))
+    path = folder / "spaced.ndjson"
+    path.write_text("\n".join(out) + "\n")
+    return path

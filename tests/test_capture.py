@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import random
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from envelopes import spaced_sample
 
 from telemetry_lab.capture import (
     AuthenticationError,
@@ -129,21 +129,8 @@ def test_stall_reconnects_after_the_read_timeout(recording: dict) -> None:
     assert cap.stats.reconnects == 1 and rows(session) == recording
 
 
-def _spaced(tmp_path: Path, seconds: float) -> Path:
-    """Three events ``seconds`` apart."""
-    lines = sample_path().read_bytes().splitlines()[:3]
-    out = []
-    for i, line in enumerate(lines):
-        envelope = json.loads(line)
-        envelope["event"]["ts"] = 1_796_018_033_000_000 + int(i * seconds * 1e6)
-        out.append(json.dumps(envelope))
-    path = tmp_path / "spaced.ndjson"
-    path.write_text("\n".join(out) + "\n")
-    return path
-
-
 def test_keepalives_reset_the_idle_timer(tmp_path: Path) -> None:
-    path = _spaced(tmp_path, 0.6)
+    path = spaced_sample(tmp_path, 0.6)
     reconnects = {}
     for keepalive in (0.1, 30.0):
         with replay(path, browser_id="b", api_key=KEY, speed=1.0, keepalive=keepalive) as server:
@@ -154,7 +141,7 @@ def test_keepalives_reset_the_idle_timer(tmp_path: Path) -> None:
 
 
 def test_an_event_is_visible_before_the_next_bytes_arrive(tmp_path: Path) -> None:
-    path = _spaced(tmp_path, 2.0)
+    path = spaced_sample(tmp_path, 2.0)
     with replay(path, browser_id="b", api_key=KEY, speed=1.0,
                 faults=Faults(big_frame=1, chunk_size=1000)) as server:
         start = time.monotonic()

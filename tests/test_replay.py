@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import requests
+from envelopes import spaced_sample
 
 from telemetry_lab.datasets import sample_path
 from telemetry_lab.decode import SSEDecoder
@@ -200,20 +201,8 @@ def test_id_only_frames_are_sent_and_kept_out_of_history(tmp_path: Path) -> None
     assert skipped == [5, 6] and len(ids) == 246
 
 
-def _spaced(tmp_path: Path, seconds: float, n: int = 3) -> Path:
-    lines = sample_path().read_bytes().splitlines()[:n]
-    out = []
-    for i, line in enumerate(lines):
-        envelope = json.loads(line)
-        envelope["event"]["ts"] = 1_796_018_033_000_000 + int(i * seconds * 1e6)
-        out.append(json.dumps(envelope))
-    path = tmp_path / "spaced.ndjson"
-    path.write_text("\n".join(out) + "\n")
-    return path
-
-
 def test_pacing_follows_the_recording_clock_times_speed(tmp_path: Path) -> None:
-    path = _spaced(tmp_path, 0.3)
+    path = spaced_sample(tmp_path, 0.3)
     took = {}
     for speed in (None, 1.0, 3.0):
         with replay(path, browser_id="b", api_key=KEY, speed=speed) as server:
@@ -225,7 +214,7 @@ def test_pacing_follows_the_recording_clock_times_speed(tmp_path: Path) -> None:
 
 
 def test_keepalives_fill_the_silence(tmp_path: Path) -> None:
-    path = _spaced(tmp_path, 0.5, n=2)
+    path = spaced_sample(tmp_path, 0.5, n=2)
     with replay(path, browser_id="b", api_key=KEY, speed=1.0, keepalive=0.1) as server:
         body, _ = stream(server.url, params={"replay": "all"})
     first, second = body.index(b"id: 1\n"), body.index(b"id: 2\n")
@@ -245,7 +234,7 @@ def test_drop_after_cuts_every_connection() -> None:
 
 def test_a_paced_stream_is_cut_cleanly_between_frames(
         tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
-    with replay(_spaced(tmp_path, 0.05, n=6), browser_id="b", api_key=KEY, speed=1.0,
+    with replay(spaced_sample(tmp_path, 0.05, n=6), browser_id="b", api_key=KEY, speed=1.0,
                 faults=Faults(drop_after=3)) as server:
         body, complete = stream(server.url, params={"replay": "all"})
     assert not complete and frames(body)[0] == [1, 2, 3]
@@ -336,7 +325,7 @@ def test_faults_describe_themselves_and_recordings_must_be_sse_or_ndjson(
 
 
 def test_stop_ends_open_streams(tmp_path: Path) -> None:
-    server = replay(_spaced(tmp_path, 30.0), browser_id="b", api_key=KEY, speed=1.0)
+    server = replay(spaced_sample(tmp_path, 30.0), browser_id="b", api_key=KEY, speed=1.0)
     response = requests.get(f"{server.url}/browsers/b/telemetry/stream", headers=AUTH,
                             params={"replay": "all"}, stream=True, timeout=5)
     assert response.raw.read1(100).startswith(b"id: 1")
