@@ -6,6 +6,7 @@ import logging
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -117,6 +118,32 @@ def test_missing_key_and_unknown_browser() -> None:
             capture("nope", base_url=server.url, **FAST)
         with pytest.raises(BrowserNotFound):
             fetch_events("nope", api_key=KEY, base_url=server.url)
+
+
+def test_an_unreachable_api_is_an_error_at_once() -> None:
+    start = time.monotonic()
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    with pytest.raises(CaptureError, match=r"cannot reach http://127\.0\.0\.1:\d+"):
+        capture("b", base_url=url, **FAST)
+    assert time.monotonic() - start < 5
+
+
+def test_stop_during_an_outage_returns_what_arrived_within_its_timeout() -> None:
+    slow = {**FAST, "backoff": 5.0, "max_backoff": 5.0}
+    server = replay(sample_path(), browser_id="b", api_key=KEY, speed=1.0)  # 12 s of events
+    cap = capture("b", base_url=server.url, read_timeout=0.3, **slow)
+    deadline = time.monotonic() + 10
+    while len(cap.session()) < 30 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    server.stop()  # the API goes away: reconnects and history both fail, backing off 5 s
+    arrived = len(cap.session())
+    start = time.monotonic()
+    session = cap.stop(timeout=1.0)
+    assert time.monotonic() - start < 4
+    assert 30 <= len(session) < 248 and len(session) >= arrived and not cap.running
+    assert session.gaps.empty  # nothing known to be missing: the rest never arrived at all
 
 
 def test_stall_reconnects_after_the_read_timeout(recording: dict) -> None:

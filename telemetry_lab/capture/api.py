@@ -86,6 +86,7 @@ class Api:
     def __init__(self, api_key: str | None, base_url: str | None, *, connect_timeout: float,
                  read_timeout: float, max_retries: int, backoff: float, max_backoff: float,
                  sleep: Callable[[float], object]) -> None:
+        """``sleep(seconds)`` waits between retries; a true result means: stop retrying."""
         key = api_key or os.environ.get("KERNEL_API_KEY")
         if not key:
             raise AuthenticationError(
@@ -145,7 +146,8 @@ class Api:
                         f"{what} failed {attempt} times, last: {exc}. Check the network and "
                         "base_url, or raise max_retries"
                     ) from None
-                self.sleep(self.delay(attempt, getattr(exc, "after", None)))
+                if self.sleep(self.delay(attempt, getattr(exc, "after", None))):
+                    raise CaptureError(f"{what}: stopped while retrying, last: {exc}") from None
 
     def stream(self, browser_id: str, last_id: int, replay: str | None) -> requests.Response:
         """Open ``/telemetry/stream`` after ``last_id`` (0: from ``replay``)."""

@@ -119,8 +119,12 @@ class Capture:
         """Whether the capture thread is still streaming or backfilling."""
         return self._thread is not None and not self._done.is_set()
 
-    def stop(self, *, backfill: bool = True) -> Session:
-        """Stop streaming, fill the gaps from history (unless ``backfill=False``), return it all."""
+    def stop(self, *, backfill: bool = True, timeout: float = 30.0) -> Session:
+        """Stop streaming, fill the gaps from history (unless ``backfill=False``), return it all.
+
+        History that cannot be reached within ``timeout`` seconds (an outage, retries backing
+        off) is given up on: what it would have filled stays in ``session.gaps``.
+        """
         self._stopping.set()
         if not backfill:
             self._abort.set()
@@ -128,7 +132,8 @@ class Capture:
         if response is not None:
             with contextlib.suppress(ValueError, RuntimeError, OSError):
                 response.raw.shutdown()
-        if self._thread is not None:
+        if self._thread is not None and not self._done.wait(timeout):
+            self._abort.set()
             self._done.wait()
         return self.session()
 
@@ -182,6 +187,11 @@ class Capture:
                     "telemetry_lab.fetch_events()"
                 ) from None
             self.ended = True
+        except requests.ConnectionError as exc:
+            raise CaptureError(
+                f"cannot reach {self._api.base_url} ({type(exc).__name__}): expected the Kernel "
+                "API, or a telemetry_lab replay server, at base_url= or KERNEL_BASE_URL"
+            ) from None
         except (Retry, *TRANSIENT) as exc:
             after = getattr(exc, "after", None)
         self._report(force=True)
