@@ -203,8 +203,7 @@ def _data_known(et: EventType) -> dict[str, set[str]]:
     known: dict[str, set[str]] = {"": {key for key, _, _ in CONTEXT}}
     for spec in et.fields:
         for path in spec.paths:
-            if not path:
-                known[""] = set()
+            if not path:  # the whole of data is one field: nothing in it is unknown
                 return {"": {"*"}}
             known[""].add(path[0])
             if len(path) > 1:

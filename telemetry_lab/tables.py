@@ -299,27 +299,24 @@ class TableBuilder:
             for row, reason in parsed.bad:
                 self._error(batch, indices[row], reason)
             for table, rows in parsed.tables:
-                self._keep(name, table, [batch.positions[indices[r]] for r in rows]
-                           if self._needs_positions(table) else None)
+                self._keep(name, table, batch, indices, rows)
             for other, moved in parsed.reroute.items():
                 self._submit(batch, other, [indices[r] for r in moved])
 
-    def _needs_positions(self, table: pa.Table) -> bool:
-        seqs = table["seq"]
-        repeated = pc.count_distinct(seqs).as_py() != len(seqs)
-        return repeated or not self._seen.isdisjoint(seqs.to_pylist())
-
-    def _keep(self, name: str, table: pa.Table, positions: list[int] | None) -> None:
+    def _keep(self, name: str, table: pa.Table, batch: Batch, indices: list[int],
+              rows: np.ndarray) -> None:
+        """Hold ``table``, the first copy of each seq; row i came from
+        ``batch.lines[indices[rows[i]]]`` (looked up only for a duplicate's position)."""
         if not table.num_rows:
             return
         seqs = table["seq"].to_pylist()
         seen = self._seen
-        if positions is not None:
+        if len(set(seqs)) != len(seqs) or not seen.isdisjoint(seqs):
             mask = np.ones(len(seqs), bool)
             for i, seq in enumerate(seqs):
                 if seq in seen:
                     mask[i] = False
-                    self.duplicates.append((seq, name, positions[i]))
+                    self.duplicates.append((seq, name, batch.positions[indices[rows[i]]]))
                 seen.add(seq)
             table = table.filter(mask)
             seqs = table["seq"].to_pylist()
