@@ -1,0 +1,276 @@
+"""The sections of the HTML report, in the order a Lighthouse / WebPageTest user reads them.
+
+Each builder takes the :class:`Analysis` (every metric computed once) and returns a
+:class:`Section`: its anchor, title, HTML body and sub-entries for the table of contents.
+Navigations are named by their URL path everywhere (with the tab when a session has several).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import count
+
+import numpy as np
+import pandas as pd
+
+from telemetry_lab.charts.vitals import plot_vitals
+from telemetry_lab.charts.waterfall import plot_waterfall
+from telemetry_lab.export.html import esc, figure, number, rating, table
+from telemetry_lab.metrics.columns import micros
+from telemetry_lab.metrics.domains import url_parts
+from telemetry_lab.metrics.health import capture_health
+from telemetry_lab.metrics.interactions import interactions
+from telemetry_lab.metrics.navigations import assign_navigation, navigations
+from telemetry_lab.metrics.network import domain_summary, failures, requests, resource_summary
+from telemetry_lab.metrics.vitals import THRESHOLDS, layout_shifts, lcp_candidates, vitals
+from telemetry_lab.session import Session
+
+_KEY = ["target_id", "nav_seq"]
+#: Screenshots shown per navigation in the filmstrip (the rest are counted).
+FILMSTRIP_FRAMES = 24
+#: Rows of the request-level tables (failures) and of the audit tables.
+TABLE_ROWS = 50
+
+
+@dataclass
+class Section:
+    """One report section: ``anchor`` id, ``title``, ``body`` HTML, table-of-contents children."""
+
+    anchor: str
+    title: str
+    body: str
+    children: list[tuple[str, str]] = field(default_factory=list)
+
+
+def navigation_names(navs: pd.DataFrame) -> list[str]:
+    """Each navigation's display name: its URL path (``?query`` kept), tab and ``#n`` if needed.
+
+    Examples
+    --------
+    >>> import telemetry_lab
+    >>> navigation_names(navigations(telemetry_lab.load_sample()))
+    ['/shop/', '/shop/product/trail-runner-2', '/shop/cart']
+    """
+    urls = navs["url"].astype("string").fillna("")
+    path = url_parts(navs["url"])["path"].astype("string")
+    names = path.where(path.notna() & (path != ""), urls).fillna("(no URL)").tolist()
+    if navs["target_id"].nunique() > 1:
+        names = [f"{n} (tab {str(t)[:4]})" for n, t in zip(names, navs["target_id"], strict=True)]
+    if len(set(names)) < len(names):
+        names = [f"{n} #{s}" for n, s in zip(names, navs["nav_seq"], strict=True)]
+    return names
+
+
+class Analysis:
+    """Every metric the report shows, computed once from ``session``."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.navs = navigations(session)
+        self.names = navigation_names(self.navs)
+        self._ids = count(1)
+
+    def figure_id(self) -> str:
+        """A fresh, deterministic ``div`` id for the next figure."""
+        return f"figure-{next(self._ids)}"
+
+    @cached_property
+    def vitals(self) -> pd.DataFrame:
+        return vitals(self.session)
+
+    @cached_property
+    def requests(self) -> pd.DataFrame:
+        return requests(self.session)
+
+    @cached_property
+    def shifts(self) -> pd.DataFrame:
+        return layout_shifts(self.session, navs=self.navs)
+
+    @cached_property
+    def candidates(self) -> pd.DataFrame:
+        return lcp_candidates(self.session, navs=self.navs)
+
+    def of(self, frame: pd.DataFrame, i: int) -> pd.DataFrame:
+        """Rows of ``frame`` that belong to navigation ``i`` (by ``target_id`` and ``nav_seq``)."""
+        nav = self.navs.iloc[i]
+        pick = (frame["target_id"] == nav["target_id"]) & (frame["nav_seq"] == nav["nav_seq"])
+        return frame[pick.fillna(False).to_numpy(dtype=bool)]
+
+    def page_of(self, frame: pd.DataFrame) -> np.ndarray:
+        """The navigation name of each row of ``frame`` (by its navigation key; None if none)."""
+        names = pd.Series(self.names,
+                          index=pd.MultiIndex.from_frame(self.navs[_KEY].astype(object)))
+        return names.reindex(pd.MultiIndex.from_frame(frame[_KEY].astype(object))).to_numpy()
+
+    def anchor(self, prefix: str, i: int) -> str:
+        """The anchor id of navigation ``i`` in the section ``prefix``."""
+        return f"{prefix}-{i + 1}"
+
+
+def _threshold_text(metric: str, unit: str) -> str:
+    good, poor = THRESHOLDS[metric]
+    return f"good ≤ {number(good)}{unit} · poor &gt; {number(poor)}{unit}"
+
+
+def _card(label: str, value: str, rated: object, thresholds: str, detail: str) -> str:
+    kind = rated if isinstance(rated, str) else "none"
+    return (f'<div class="card {esc(kind)}"><div class="metric">{esc(label)}</div>'
+            f'<div class="value">{value}</div>{rating(rated)}'
+            f'<div class="thresholds">{thresholds}</div><div class="detail">{detail}</div></div>')
+
+
+def summary(data: Analysis) -> Section:
+    """Pages visited, their headline vitals, the capture's health and its event counts."""
+    v = data.vitals
+    pages = pd.DataFrame({
+        "page": data.names,
+        "url": v["url"],
+        "start": v["start"],
+        "LCP ms": v["lcp_ms"],
+        "lcp_rating": v["lcp_rating"],
+        "CLS": v["cls"],
+        "cls_rating": v["cls_rating"],
+        "unreliable": v["unreliable_reason"],
+    })
+    health = capture_health(data.session, navs=data.navs)
+    flagged = int((~health["ok"].to_numpy(dtype=bool)).sum())
+    verdict = ('<p class="ok">Capture complete: nothing missing, nothing unreliable.</p>'
+               if not flagged else
+               f'<p class="warn">{flagged} capture-health check(s) need attention: '
+               "metrics of the affected navigations may be missing events.</p>")
+    counts = data.session.counts
+    body = (
+        f"<p>{esc(data.session.summary().splitlines()[0])}</p>"
+        f'<h3>Pages</h3>{table(pages, what="navigations", headers={"lcp_rating": "LCP rating", "cls_rating": "CLS rating"})}'  # noqa: E501
+        f"<h3>Capture health</h3>{verdict}"
+        + table(health[["check", "count", "detail"]], what="checks")
+        + f"<details><summary>Event counts ({len(data.session):,} events of "
+        f"{len(counts)} types)</summary>{table(counts, limit=200, what='types')}</details>"
+    )
+    return Section("summary", "Summary", body)
+
+
+def web_vitals(data: Analysis) -> Section:
+    """Per navigation: LCP and CLS with ratings and thresholds, and both audit tables."""
+    parts = [
+        '<p class="note">Ratings and thresholds as web-vitals rates them (a value on a boundary '
+        "gets the better rating). INP, FCP and TTFB are not in the telemetry stream and are not "
+        "estimated here.</p>",
+        figure(plot_vitals(data.vitals), data.figure_id()),
+    ]
+    children = []
+    for i, name in enumerate(data.names):
+        row = data.vitals.iloc[i]
+        anchor = data.anchor("vitals", i)
+        children.append((anchor, name))
+        lcp = row["lcp_ms"]
+        cards = (
+            _card("Largest Contentful Paint",
+                  "—" if pd.isna(lcp) else f"{number(float(lcp))} ms", row["lcp_rating"],
+                  _threshold_text("lcp", " ms"),
+                  esc(row["lcp_element"]) if not pd.isna(row["lcp_element"]) else "no candidate")
+            + _card("Cumulative Layout Shift", f"{float(row['cls']):.4f}", row["cls_rating"],
+                    _threshold_text("cls", ""),
+                    f"{int(row['cls_shifts'])} shift(s) in the worst session window")
+        )
+        warn = (f'<p class="warn">Unreliable: {esc(row["unreliable_reason"])}.</p>'
+                if bool(row["unreliable"]) else "")
+        candidates = data.of(data.candidates, i)[
+            ["seq", "time_ms", "size", "element", "time_source", "counted", "reason"]]
+        shifts = data.of(data.shifts, i)[
+            ["seq", "time_ms", "value", "had_recent_input", "window", "window_sum", "counted",
+             "reason"]]
+        parts.append(
+            f'<h3 id="{anchor}">{esc(name)}</h3><p class="url">{esc(row["url"])} · navigation '
+            f'{esc(row["nav_seq"])} · start from {esc(row["start_source"])}</p>{warn}'
+            f'<div class="cards">{cards}</div>'
+            f"<h4>LCP audit: every candidate</h4>"
+            f"{table(candidates, limit=TABLE_ROWS, what='LCP candidates')}"
+            f"<h4>CLS audit: every layout shift</h4>"
+            f"{table(shifts, limit=TABLE_ROWS, what='layout shifts')}"
+        )
+    return Section("vitals", "Core Web Vitals", "".join(parts), children)
+
+
+def waterfalls(data: Analysis) -> Section:
+    """One network waterfall per navigation, with its milestones, LCP and shifts marked."""
+    parts, children = [], []
+    for i, name in enumerate(data.names):
+        anchor = data.anchor("waterfall", i)
+        children.append((anchor, name))
+        reqs = data.of(data.requests, i)
+        if reqs.empty:
+            chart = '<p class="empty">No requests in this navigation.</p>'
+        else:
+            chart = figure(plot_waterfall(reqs, navigations=data.navs, vitals=data.vitals,
+                                          layout_shifts=data.shifts,
+                                          title=f"Network waterfall: {name}"),
+                           data.figure_id())
+        parts.append(f'<h3 id="{anchor}">{esc(name)}</h3>'
+                     f'<p class="url">{len(reqs):,} request hops</p>{chart}')
+    return Section("waterfall", "Waterfall", "".join(parts), children)
+
+
+def interaction_timeline(data: Analysis) -> Section:
+    """Every click and key press, per navigation, in time order."""
+    inputs = interactions(data.session, navs=data.navs)
+    shown = inputs.assign(page=data.page_of(inputs))[["page", "seq", "kind", "selector", "key", "at_ms"]]
+    body = table(shown.rename(columns={"at_ms": "ms after navigation start"}),
+                 limit=TABLE_ROWS, what="inputs")
+    return Section("interactions", "Interactions", body)
+
+
+def console_summary(data: Analysis) -> Section:
+    """Console messages and uncaught exceptions, errors first."""
+    frames = [data.session.frame(t, allow_missing=True) for t in ("console_error", "console_log")]
+    events = pd.concat([f[["seq", "ts", "type", "source_event", "level", "text"]]
+                        for f in frames], ignore_index=True)
+    body = table(events, limit=TABLE_ROWS, what="console messages")
+    return Section("console", "Console", body)
+
+
+def filmstrip(data: Analysis) -> Section:
+    """Screenshots per navigation as images, labelled with their time after navigation start."""
+    shots = data.session.frame("monitor_screenshot", allow_missing=True)
+    owner = assign_navigation(shots, data.navs)
+    at_ms = (micros(shots["ts"]) - micros(owner["nav_start"])) / 1e3
+    parts = []
+    for i, name in enumerate(data.names):
+        pick = ((owner["target_id"] == data.navs["target_id"].iloc[i])
+                & (owner["nav_seq"] == data.navs["nav_seq"].iloc[i])).fillna(False)
+        rows = np.flatnonzero(pick.to_numpy(dtype=bool))
+        if not len(rows):
+            continue
+        shown = rows[:FILMSTRIP_FRAMES]
+        frames = "".join(
+            f'<figure><img alt="screenshot at {number(at_ms[r])} ms" '
+            f'src="data:image/png;base64,{esc(shots["png"].iloc[r])}">'
+            f"<figcaption>{number(at_ms[r])} ms</figcaption></figure>"
+            for r in shown if isinstance(shots["png"].iloc[r], str)
+        )
+        note = (f'<p class="note">showing {len(shown)} of {len(rows)} screenshots</p>'
+                if len(rows) > len(shown) else "")
+        parts.append(f"<h3>{esc(name)}</h3>{note}<div class='filmstrip'>{frames}</div>")
+    body = "".join(parts) or '<p class="empty">No screenshots in this session.</p>'
+    return Section("filmstrip", "Filmstrip", body)
+
+
+def resources(data: Analysis) -> Section:
+    """Requests, bytes and durations per resource type and per host."""
+    body = (f"<h3>By resource type</h3>{table(resource_summary(data.requests), what='types')}"
+            f"<h3>By host</h3>{table(domain_summary(data.requests), what='hosts')}")
+    return Section("resources", "Resources and domains", body)
+
+
+def failed(data: Analysis) -> Section:
+    """Requests that failed, were canceled or got an HTTP error."""
+    rows = failures(data.requests)
+    shown = rows.assign(page=data.page_of(rows))[["page", "url", "resource_type", "status", "outcome",
+                                    "reason", "start_ms"]]
+    return Section("failures", "Failures", table(shown, limit=TABLE_ROWS, what="failures"))
+
+
+#: Section builders in report order.
+SECTIONS = (summary, web_vitals, waterfalls, interaction_timeline, console_summary, filmstrip,
+            resources, failed)
