@@ -16,3 +16,7 @@ class EventTypeNotFound(TelemetryLabError, KeyError):
 
     def __str__(self) -> str:  # KeyError would otherwise quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class UnusablePath(TelemetryLabError):
+    """A path given to a command cannot be read or written, or holds no telemetry events."""

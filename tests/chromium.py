@@ -149,8 +149,12 @@ def _note(report: PageReport, event: dict[str, Any]) -> None:
 
 
 def open_page(path: Path, *, screenshot: Path | None = None, width: int = 1400,
-              settle: float = 1.5) -> PageReport:
-    """Load ``path`` in headless Chromium, wait for it to settle, and report what happened."""
+              settle: float = 1.5, tile: int | None = None) -> PageReport:
+    """Load ``path`` in headless Chromium, wait for it to settle, and report what happened.
+
+    With ``screenshot``, the full page is saved there; with ``tile`` too, also in pieces
+    ``tile`` pixels high (``<stem>-1.png`` …), small enough to look at one by one.
+    """
     binary = executable()
     report = PageReport()
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
@@ -185,6 +189,13 @@ def open_page(path: Path, *, screenshot: Path | None = None, width: int = 1400,
                 shot = pipe.send("Page.captureScreenshot", {"format": "png"}, session=session)
                 screenshot.write_bytes(base64.b64decode(shot["data"]))
                 report.screenshot = screenshot
+                for n, top in enumerate(range(0, report.height, tile or report.height + 1)):
+                    clip = {"x": 0, "y": top, "width": width, "scale": 1,
+                            "height": min(tile or 0, report.height - top)}
+                    piece = pipe.send("Page.captureScreenshot", {"format": "png", "clip": clip},
+                                      session=session)
+                    screenshot.with_name(f"{screenshot.stem}-{n + 1}.png").write_bytes(
+                        base64.b64decode(piece["data"]))
             pipe.send("Runtime.evaluate", {"expression": "1"}, session=session)
         finally:
             pipe.close()

@@ -26,6 +26,8 @@ import plotly.offline
 
 #: Text cells longer than this are cut (the full text stays in the cell's tooltip).
 MAX_TEXT = 90
+#: Text cells longer than this may wrap (shorter ones stay on one line).
+WRAP_TEXT = 40
 #: Rows a table shows unless told otherwise.
 DEFAULT_ROWS = 50
 _RATINGS = ("good", "needs-improvement", "poor")
@@ -65,9 +67,10 @@ def cell(value: Any, column: str = "") -> str:
     if isinstance(value, pd.Timestamp):
         return f"<td>{value:%H:%M:%S}.{value.microsecond // 1000:03d}</td>"
     text = str(value)
+    wrap = ' class="long"' if len(text) > WRAP_TEXT else ""
     if len(text) <= MAX_TEXT:
-        return f"<td>{esc(text)}</td>"
-    return f'<td title="{esc(text)}">{esc(text[:MAX_TEXT - 1])}…</td>'
+        return f"<td{wrap}>{esc(text)}</td>"
+    return f'<td{wrap} title="{esc(text)}">{esc(text[:MAX_TEXT - 1])}…</td>'
 
 
 def table(frame: pd.DataFrame, *, limit: int = DEFAULT_ROWS,

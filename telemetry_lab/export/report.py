@@ -49,6 +49,7 @@ table { border-collapse: collapse; font-size: 12.5px; margin: 4px 0 8px; max-wid
 th, td { border-bottom: 1px solid #eceff1; padding: 3px 10px 3px 0; text-align: left;
          vertical-align: top; white-space: nowrap; }
 th { color: #5f6368; font-weight: 600; }
+td.long { white-space: normal; overflow-wrap: anywhere; min-width: 180px; max-width: 440px; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.null { color: #9aa0a6; }
 p.note { color: #5f6368; font-size: 12px; margin: 4px 0; }
@@ -60,7 +61,7 @@ p.ok { color: #188038; } p.warn { color: #b3261e; font-weight: 600; }
 .rating.poor { background: #ff4e42; color: #fff; } .rating.none { background: #e8eaed; }
 .cards { display: flex; flex-wrap: wrap; gap: 12px; margin: 8px 0; }
 .card { border: 1px solid #dadce0; border-top: 4px solid #9aa0a6; border-radius: 6px;
-        padding: 8px 14px; min-width: 220px; }
+        padding: 8px 14px; min-width: 220px; max-width: 320px; }
 .card.good { border-top-color: #0cce6b; } .card.needs-improvement { border-top-color: #ffa400; }
 .card.poor { border-top-color: #ff4e42; }
 .card .metric { color: #5f6368; font-size: 12px; }

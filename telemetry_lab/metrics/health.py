@@ -1,7 +1,8 @@
 """Capture health: what a recording is missing and how far its metrics can be trusted.
 
 One row per check, in the order a person reads them: seq gaps (events lost), unreadable frames,
-seqs the server skipped, duplicates dropped, events backfilled from history (captures only),
+seqs the server skipped, duplicates dropped, events backfilled from history and stream
+reconnects (captures only),
 truncated events (``data`` replaced by null above 1 MB), monitor disconnects and failed
 reconnects (CDP events may be missing in between) and navigations whose metrics are unreliable
 because a gap or a disconnect overlaps them.
@@ -33,7 +34,8 @@ if TYPE_CHECKING:
     from telemetry_lab.session import Session
 
 #: Checks whose non-zero count is expected and harmless (not a warning).
-_INFORMATIVE = frozenset({"skipped seqs", "backfilled events", "duplicates dropped"})
+_INFORMATIVE = frozenset({"skipped seqs", "backfilled events", "stream reconnects",
+                          "duplicates dropped"})
 
 
 def _truncated(session: Session) -> int:
@@ -48,6 +50,21 @@ def _gap_detail(gaps: pd.DataFrame) -> str:
               for s, e in zip(gaps["start"][:5], gaps["end"][:5], strict=True)]
     more = f" and {len(gaps) - 5} more" if len(gaps) > 5 else ""
     return f"{int(gaps['missing'].sum()):,} seqs missing: " + ", ".join(ranges) + more
+
+
+def _recovered(errors: pd.DataFrame, session: Session) -> int:
+    """Unreadable frames whose seq arrived after all (a resend, the history backfill)."""
+    seqs = errors["seq"].dropna().to_numpy("int64")
+    return int(np.isin(seqs, session.events["seq"].to_numpy("int64")).sum())
+
+
+def _error_detail(errors: pd.DataFrame, recovered: int) -> str:
+    if errors.empty:
+        return ""
+    reasons = "; ".join(str(r) for r in errors["reason"].head(3)) + (
+        " …" if len(errors) > 3 else "")
+    return (f"{recovered} received again (resent or backfilled), so not lost; "
+            if recovered else "") + reasons
 
 
 def capture_health(session: Session, *, navs: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -65,12 +82,14 @@ def capture_health(session: Session, *, navs: pd.DataFrame | None = None) -> pd.
     -------
     pandas.DataFrame
         Columns ``check`` (``seq gaps``, ``unreadable frames``, ``skipped seqs``,
-        ``duplicates dropped``, ``backfilled events``, ``truncated events``,
+        ``duplicates dropped``, ``backfilled events``, ``stream reconnects``,
+        ``truncated events``,
         ``monitor disconnects``, ``monitor reconnect failures``, ``unreliable navigations``),
-        ``count`` (null for ``backfilled events`` when the session is not a capture: only a
-        capture knows it), ``detail`` (text: ranges, reasons; empty when there is nothing to
+        ``count`` (null for ``backfilled events`` and ``stream reconnects`` when the session is
+        not a capture: only a capture knows them), ``detail`` (text: ranges, reasons; empty when there is nothing to
         say) and ``ok`` (false when the count means events are missing or metrics are
-        unreliable; skipped seqs, duplicates and backfill are informative and always ok).
+        unreliable; skipped seqs, duplicates and backfill are informative and always ok, and
+        unreadable frames whose seq arrived after all are not lost).
 
     Examples
     --------
@@ -85,21 +104,24 @@ def capture_health(session: Session, *, navs: pd.DataFrame | None = None) -> pd.
     gaps = session.gaps
     errors = session.errors
     backfilled = session.source.get("backfilled")
+    reconnects = session.source.get("reconnects")
     disconnects = len(session.frame("monitor_disconnected", allow_missing=True))
     failed = sum(len(session.frame(t, allow_missing=True))
                  for t in ("monitor_reconnect_failed", "monitor_init_failed"))
     unreliable = navs[navs["unreliable"].fillna(False).to_numpy(dtype=bool)]
     reasons = sorted(set(unreliable["unreliable_reason"].dropna()))
     truncated = _truncated(session)
+    recovered = _recovered(errors, session)
     rows: list[tuple[str, int | None, str]] = [
         ("seq gaps", len(gaps), _gap_detail(gaps)),
-        ("unreadable frames", len(errors),
-         "; ".join(str(r) for r in errors["reason"].head(3)) + (" …" if len(errors) > 3 else "")),
+        ("unreadable frames", len(errors), _error_detail(errors, recovered)),
         ("skipped seqs", len(session.skipped), "id-only frames: the server sent no data"
          if len(session.skipped) else ""),
         ("duplicates dropped", len(session.duplicates), ""),
         ("backfilled events", None if backfilled is None else int(backfilled),
          "filled from the history endpoint" if backfilled else ""),
+        ("stream reconnects", None if reconnects is None else int(reconnects),
+         "resumed after the last event id received" if reconnects else ""),
         ("truncated events", truncated, "data over 1 MB replaced by null" if truncated else ""),
         ("monitor disconnects", disconnects,
          "CDP events may be missing until the reconnect" if disconnects else ""),
@@ -108,6 +130,7 @@ def capture_health(session: Session, *, navs: pd.DataFrame | None = None) -> pd.
     ]
     checks, counts, details = zip(*rows, strict=True)
     ok = [c in _INFORMATIVE or not n for c, n in zip(checks, counts, strict=True)]
+    ok[1] = len(errors) == recovered
     return pd.DataFrame({
         "check": arrow(np.array(checks, dtype=object), STRING),
         "count": arrow(np.array(counts, dtype=object), INT64),
