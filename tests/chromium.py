@@ -11,6 +11,7 @@ a broken page cannot reach the internet.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -118,10 +119,8 @@ class _Pipe:
         return parsed
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(RuntimeError, TimeoutError, OSError):
             self.send("Browser.close", timeout=5)
-        except (RuntimeError, TimeoutError, OSError):
-            pass
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -189,9 +188,9 @@ def open_page(path: Path, *, screenshot: Path | None = None, width: int = 1400,
                 shot = pipe.send("Page.captureScreenshot", {"format": "png"}, session=session)
                 screenshot.write_bytes(base64.b64decode(shot["data"]))
                 report.screenshot = screenshot
-                for n, top in enumerate(range(0, report.height, tile or report.height + 1)):
+                for n, top in enumerate(range(0, report.height, tile) if tile else ()):
                     clip = {"x": 0, "y": top, "width": width, "scale": 1,
-                            "height": min(tile or 0, report.height - top)}
+                            "height": min(tile, report.height - top)}
                     piece = pipe.send("Page.captureScreenshot", {"format": "png", "clip": clip},
                                       session=session)
                     screenshot.with_name(f"{screenshot.stem}-{n + 1}.png").write_bytes(

@@ -215,7 +215,8 @@ def waterfalls(data: Analysis) -> Section:
 def interaction_timeline(data: Analysis) -> Section:
     """Every click and key press, per navigation, in time order."""
     inputs = interactions(data.session, navs=data.navs)
-    shown = inputs.assign(page=data.page_of(inputs))[["page", "seq", "kind", "selector", "key", "at_ms"]]
+    shown = inputs.assign(page=data.page_of(inputs))[
+        ["page", "seq", "kind", "selector", "key", "at_ms"]]
     body = table(shown.rename(columns={"at_ms": "ms after navigation start"}),
                  limit=TABLE_ROWS, what="inputs")
     return Section("interactions", "Interactions", body)
@@ -266,8 +267,8 @@ def resources(data: Analysis) -> Section:
 def failed(data: Analysis) -> Section:
     """Requests that failed, were canceled or got an HTTP error."""
     rows = failures(data.requests)
-    shown = rows.assign(page=data.page_of(rows))[["page", "url", "resource_type", "status", "outcome",
-                                    "reason", "start_ms"]]
+    shown = rows.assign(page=data.page_of(rows))[
+        ["page", "url", "resource_type", "status", "outcome", "reason", "start_ms"]]
     return Section("failures", "Failures", table(shown, limit=TABLE_ROWS, what="failures"))
 
 

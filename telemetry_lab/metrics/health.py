@@ -86,10 +86,11 @@ def capture_health(session: Session, *, navs: pd.DataFrame | None = None) -> pd.
         ``truncated events``,
         ``monitor disconnects``, ``monitor reconnect failures``, ``unreliable navigations``),
         ``count`` (null for ``backfilled events`` and ``stream reconnects`` when the session is
-        not a capture: only a capture knows them), ``detail`` (text: ranges, reasons; empty when there is nothing to
-        say) and ``ok`` (false when the count means events are missing or metrics are
-        unreliable; skipped seqs, duplicates and backfill are informative and always ok, and
-        unreadable frames whose seq arrived after all are not lost).
+        not a capture: only a capture knows them), ``detail`` (text: ranges, reasons; empty
+        when there is nothing to say) and ``ok`` (false when the count means events are
+        missing or metrics are unreliable; skipped seqs, duplicates, backfill and reconnects
+        are informative and always ok, and unreadable frames whose seq arrived after all are
+        not lost).
 
     Examples
     --------
