@@ -34,8 +34,8 @@ _PAGE_STATE = """(async () => {
       () => i.naturalWidth > 0, () => false)));
   return {plots: plots.length,
           drawn: plots.filter(p => p.querySelector('svg.main-svg')).length,
-          empty: plots.filter(p => !(p.data || []).some(
-              t => ['x', 'y', 'z', 'values'].some(k => t[k] && t[k].length))).length,
+          empty: plots.filter(p => !(p._fullData || []).some(
+              t => t.visible === true && (t._length > 0 || (t.z && t.z.length > 0)))).length,
           images: images.length, decoded: decoded.filter(Boolean).length,
           height: Math.ceil(document.documentElement.scrollHeight)};
 })()"""

@@ -76,3 +76,4 @@ def apply(fig: go.Figure, *, title: str | None = None) -> go.Figure:
         fig.update_layout(title={"text": title, "x": 0.01, "xanchor": "left", "y": 0.99,
                                  "yanchor": "top", "font": {"size": 18}})
     return fig
+
