@@ -24,6 +24,8 @@ from .datasets import load_sample
 from .errors import EventTypeNotFound, FormatError, TelemetryLabError
 from .export.har import to_har
 from .export.parquet import read_dataset, read_parquet, write_dataset
+from .export.report import report
+from .metrics.health import capture_health
 from .metrics.interactions import inp_proxy, interactions
 from .metrics.navigations import assign_navigation, navigations
 from .metrics.network import domain_summary, failures, requests, resource_summary
@@ -51,6 +53,7 @@ __all__ = [
     "__version__",
     "assign_navigation",
     "capture",
+    "capture_health",
     "domain_summary",
     "failures",
     "fetch_events",
@@ -71,6 +74,7 @@ __all__ = [
     "read_parquet",
     "read_sse",
     "replay",
+    "report",
     "requests",
     "resource_summary",
     "to_har",
