@@ -24,7 +24,9 @@ from .datasets import load_sample
 from .errors import EventTypeNotFound, FormatError, TelemetryLabError
 from .export.har import to_har
 from .export.parquet import read_dataset, read_parquet, write_dataset
-from .metrics.interactions import inp_proxy, interactions
+from .metrics.commands import commands
+from .metrics.effects import effects
+from .metrics.interactions import interactions, responses
 from .metrics.navigations import assign_navigation, navigations
 from .metrics.network import domain_summary, failures, requests, resource_summary
 from .metrics.vitals import layout_shifts, lcp_candidates, vitals
@@ -51,10 +53,11 @@ __all__ = [
     "__version__",
     "assign_navigation",
     "capture",
+    "commands",
     "domain_summary",
+    "effects",
     "failures",
     "fetch_events",
-    "inp_proxy",
     "interactions",
     "layout_shifts",
     "lcp_candidates",
@@ -73,6 +76,7 @@ __all__ = [
     "replay",
     "requests",
     "resource_summary",
+    "responses",
     "to_har",
     "vitals",
     "write_dataset",
