@@ -234,5 +234,5 @@ def test_agent_background_is_not_attributed_to_the_screenshot(
             for item in entry.get(kind, [])}
     assert seqs == {75, 76}
     assert not set(table["effect_seq"]) & seqs
-    screenshot = [a for a in expected["actions"] if a["kind"] == "screenshot"][0]
+    screenshot = next(a for a in expected["actions"] if a["kind"] == "screenshot")
     assert table[table["input_seq"].isin(screenshot["cdp_command_seqs"])].empty
