@@ -25,8 +25,10 @@ from .errors import EventTypeNotFound, FormatError, TelemetryLabError
 from .export.har import to_har
 from .export.parquet import read_dataset, read_parquet, write_dataset
 from .export.report import report
+from .metrics.commands import commands
+from .metrics.effects import effects
 from .metrics.health import capture_health
-from .metrics.interactions import inp_proxy, interactions
+from .metrics.interactions import interactions, responses
 from .metrics.navigations import assign_navigation, navigations
 from .metrics.network import domain_summary, failures, requests, resource_summary
 from .metrics.vitals import layout_shifts, lcp_candidates, vitals
@@ -54,10 +56,11 @@ __all__ = [
     "assign_navigation",
     "capture",
     "capture_health",
+    "commands",
     "domain_summary",
+    "effects",
     "failures",
     "fetch_events",
-    "inp_proxy",
     "interactions",
     "layout_shifts",
     "lcp_candidates",
@@ -77,6 +80,7 @@ __all__ = [
     "report",
     "requests",
     "resource_summary",
+    "responses",
     "to_har",
     "vitals",
     "write_dataset",
