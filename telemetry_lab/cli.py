@@ -119,19 +119,22 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _analysis(session: Session) -> str:
-    """Per navigation: page, LCP and CLS with their ratings, as a small text table."""
+    """Per navigation: page, LCP and CLS with ratings, worst input response, as a text table."""
     v = vitals(session)
     if v.empty:
         return "no top-level navigation in this session: no Core Web Vitals"
     names = navigation_names(v)
     width = max(len("page"), *(len(n) for n in names))
-    lines = [f"{'page':<{width}}  {'LCP':>9}  {'rating':<17}  {'CLS':>7}  rating"]
-    for name, lcp, lcp_rating, cls, cls_rating in zip(
-            names, v["lcp_ms"], v["lcp_rating"], v["cls"], v["cls_rating"], strict=True):
+    lines = [f"{'page':<{width}}  {'LCP':>9}  {'rating':<17}  {'CLS':>7}  {'rating':<17}  "
+             "worst input response (not INP)"]
+    for name, lcp, lcp_rating, cls, cls_rating, response in zip(
+            names, v["lcp_ms"], v["lcp_rating"], v["cls"], v["cls_rating"], v["response_ms"],
+            strict=True):
         lcp_text = "—" if pd.isna(lcp) else f"{lcp:,.0f} ms"
+        response_text = "— (no click or key)" if pd.isna(response) else f"{response:,.0f} ms"
         lines.append(f"{name:<{width}}  {lcp_text:>9}  "
                      f"{'not measured' if pd.isna(lcp_rating) else lcp_rating:<17}  "
-                     f"{cls:>7.4f}  {cls_rating}")
+                     f"{cls:>7.4f}  {cls_rating:<17}  {response_text}")
     return "\n".join(lines)
 
 

@@ -31,7 +31,7 @@ from plotly.io.base_renderers import NotebookRenderer
 RENDERER = "telemetry_lab"
 
 
-class OfflineNotebookRenderer(NotebookRenderer):  # type: ignore[misc]
+class OfflineNotebookRenderer(NotebookRenderer):
     """Plotly's ``notebook`` renderer (plotly.js embedded once per kernel) without MathJax."""
 
     def to_mimebundle(self, fig_dict: dict[str, Any]) -> dict[str, str]:

@@ -66,7 +66,7 @@ def plot_vitals(vitals: pd.DataFrame) -> go.Figure:
             z.append([code.get(r, 3) if isinstance(r, str) else 3 for r in ratings])
         text.append([fmt.format(v) if not pd.isna(v) else "n/a" for v in values])
     colors = [RATING_COLORS[r] for r in _RATINGS] + [MUTED, UNRATED]
-    scale = [[i / 5 + edge, colors[i]] for i in range(5) for edge in (0.0, 0.2)]
+    scale = [[round(i / 5 + edge, 9), colors[i]] for i in range(5) for edge in (0.0, 0.2)]
     fig = go.Figure(go.Heatmap(
         x=[card[0] for card in CARDS], y=labels, z=np.array(z).T, text=np.array(text).T,
         texttemplate="%{text}", zmin=-0.5, zmax=4.5, colorscale=scale, showscale=False,

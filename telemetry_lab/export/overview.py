@@ -1,9 +1,10 @@
 """What a Session shows in a notebook: its pages and their vitals first, then capture health.
 
 Like skrub's ``TableReport``, the summary is computed once and cached by the Session. It
-shows each navigation's LCP and CLS with ratings, the capture-health checks that need attention
-(or that there are none), the event counts folded below, and the one call that writes the full
-HTML report.
+shows each navigation's LCP and CLS with ratings and its worst input response (the delay to
+the first visual effect of a click or key press: not INP, never rated), the capture-health
+checks that need attention (or that there are none), the event counts folded below, and the
+one call that writes the full HTML report.
 
 Examples
 --------
@@ -47,7 +48,8 @@ def _pages(session: Session) -> str:
     v = vitals(session)
     pages = pd.DataFrame({
         "page": navigation_names(v), "LCP ms": v["lcp_ms"], "lcp_rating": v["lcp_rating"],
-        "CLS": v["cls"], "cls_rating": v["cls_rating"], "unreliable": v["unreliable_reason"],
+        "CLS": v["cls"], "cls_rating": v["cls_rating"], "worst response ms": v["response_ms"],
+        "unreliable": v["unreliable_reason"],
     })
     return table(pages, limit=PAGES, what="navigations",
                  headers={"lcp_rating": "LCP rating", "cls_rating": "CLS rating"})

@@ -11,7 +11,7 @@ Examples
 >>> import tempfile, pathlib, telemetry_lab
 >>> out = report(telemetry_lab.load_sample(), pathlib.Path(tempfile.mkdtemp()) / "shop.html")
 >>> text = out.read_text()
->>> text.count("<script type=\\"text/javascript\\">/**"), "cdn.plot.ly" in text
+>>> text.count("* plotly.js v"), "<script src" in text
 (1, False)
 """
 

@@ -19,6 +19,7 @@ from telemetry_lab.charts.waterfall import plot_waterfall
 from telemetry_lab.export.html import esc, figure, number, rating, table
 from telemetry_lab.metrics.columns import micros
 from telemetry_lab.metrics.domains import url_parts
+from telemetry_lab.metrics.effects import effects
 from telemetry_lab.metrics.health import capture_health
 from telemetry_lab.metrics.interactions import interactions
 from telemetry_lab.metrics.navigations import assign_navigation, navigations
@@ -29,6 +30,12 @@ from telemetry_lab.session import Session
 _KEY = ["target_id", "nav_seq"]
 #: Screenshots shown per navigation in the filmstrip (the rest are counted).
 FILMSTRIP_FRAMES = 24
+#: Short column headers that keep the wide tables on screen.
+_SHORT = {"layout_shifts": "shifts", "console_errors": "errors", "first_visual": "first visual",
+          "response_ms": "response ms", "input_latency_ms": "agent latency ms",
+          "unreliable": "unreliable", "at_ms": "at ms", "input_seq": "input",
+          "input_kind": "kind", "input_selector": "selector", "effect_seq": "seq",
+          "delay_ms": "delay ms"}
 #: Rows of the request-level tables (failures) and of the audit tables.
 TABLE_ROWS = 50
 
@@ -80,6 +87,14 @@ class Analysis:
         return vitals(self.session)
 
     @cached_property
+    def inputs(self) -> pd.DataFrame:
+        return interactions(self.session, navs=self.navs)
+
+    @cached_property
+    def effects(self) -> pd.DataFrame:
+        return effects(self.session, navs=self.navs)
+
+    @cached_property
     def requests(self) -> pd.DataFrame:
         return requests(self.session)
 
@@ -114,10 +129,29 @@ def _threshold_text(metric: str, unit: str) -> str:
 
 
 def _card(label: str, value: str, rated: object, thresholds: str, detail: str) -> str:
+    """A metric card; ``rated`` is a rating, or None for a value that is never rated."""
     kind = rated if isinstance(rated, str) else "none"
+    badge = rating(rated) if rated is not None else '<span class="rating none">not rated</span>'
     return (f'<div class="card {esc(kind)}"><div class="metric">{esc(label)}</div>'
-            f'<div class="value">{value}</div>{rating(rated)}'
+            f'<div class="value">{value}</div>{badge}'
             f'<div class="thresholds">{thresholds}</div><div class="detail">{detail}</div></div>')
+
+
+def _ms(value: float) -> str:
+    return "—" if pd.isna(value) else f"{number(float(value))} ms"
+
+
+def _input_cards(row: pd.Series, worst: pd.DataFrame) -> str:
+    """The worst input response (never rated: not INP) and, with agent commands, its latency."""
+    who = (f"{esc(worst['kind'].iloc[0])} on {esc(worst['selector'].iloc[0])}"
+           if len(worst) else "no click or key press")
+    cards = _card("Worst input response", _ms(row["response_ms"]), None,
+                  "delay from a click or key press to its first visual effect; includes "
+                  "deliberate delays (a fetch, a timer); not INP", who)
+    if not pd.isna(row["input_latency_ms"]):
+        cards += _card("Agent input latency", _ms(row["input_latency_ms"]), None,
+                       "the agent's command to the input the page saw", "worst of the navigation")
+    return cards
 
 
 def summary(data: Analysis) -> Section:
@@ -131,6 +165,7 @@ def summary(data: Analysis) -> Section:
         "lcp_rating": v["lcp_rating"],
         "CLS": v["cls"],
         "cls_rating": v["cls_rating"],
+        "worst response ms": v["response_ms"],
         "unreliable": v["unreliable_reason"],
     })
     health = capture_health(data.session, navs=data.navs)
@@ -160,19 +195,21 @@ def web_vitals(data: Analysis) -> Section:
         figure(plot_vitals(data.vitals), data.figure_id()),
     ]
     children = []
+    worst = data.inputs[data.inputs["worst"].fillna(False).to_numpy(bool)]
     for i, name in enumerate(data.names):
         row = data.vitals.iloc[i]
         anchor = data.anchor("vitals", i)
         children.append((anchor, name))
-        lcp = row["lcp_ms"]
         cards = (
             _card("Largest Contentful Paint",
-                  "—" if pd.isna(lcp) else f"{number(float(lcp))} ms", row["lcp_rating"],
+                  _ms(row["lcp_ms"]), row["lcp_rating"],
                   _threshold_text("lcp", " ms"),
                   esc(row["lcp_element"]) if not pd.isna(row["lcp_element"]) else "no candidate")
             + _card("Cumulative Layout Shift", f"{float(row['cls']):.4f}", row["cls_rating"],
                     _threshold_text("cls", ""),
                     f"{int(row['cls_shifts'])} shift(s) in the worst session window")
+            + _input_cards(row, worst[worst["nav_seq"].eq(row["nav_seq"]).to_numpy(bool)
+                                      & worst["target_id"].eq(row["target_id"]).to_numpy(bool)])
         )
         warn = (f'<p class="warn">Unreliable: {esc(row["unreliable_reason"])}.</p>'
                 if bool(row["unreliable"]) else "")
@@ -213,13 +250,24 @@ def waterfalls(data: Analysis) -> Section:
 
 
 def interaction_timeline(data: Analysis) -> Section:
-    """Every click and key press, per navigation, in time order."""
-    inputs = interactions(data.session, navs=data.navs)
+    """Every input with what it caused, then the effects table (one row per input and effect)."""
+    inputs = data.inputs
     shown = inputs.assign(page=data.page_of(inputs))[
-        ["page", "seq", "kind", "selector", "key", "at_ms"]]
-    body = table(shown.rename(columns={"at_ms": "ms after navigation start"}),
-                 limit=TABLE_ROWS, what="inputs")
-    return Section("interactions", "Interactions", body)
+        ["page", "seq", "kind", "selector", "key", "at_ms", "effects", "requests",
+         "layout_shifts", "console_errors", "first_visual", "response_ms", "input_latency_ms",
+         "unreliable"]]
+    effects = data.effects.assign(page=data.page_of(data.effects))[
+        ["page", "input_seq", "input_kind", "input_selector", "effect", "effect_seq",
+         "delay_ms", "detail", "url"]]
+    body = (
+        '<p class="note">An effect belongs to the latest input before it on the same tab if it '
+        "comes within 1,000 ms and before the next input; a navigation the input caused closes "
+        "its window. <code>response_ms</code> is the delay to the first visual effect: not "
+        "INP, never rated.</p>"
+        f"<h3>Inputs</h3>{table(shown, limit=TABLE_ROWS, what='inputs', headers=_SHORT)}"
+        f"<h3>Effects</h3>{table(effects, limit=TABLE_ROWS, what='effects', headers=_SHORT)}"
+    )
+    return Section("interactions", "Interaction timeline", body)
 
 
 def console_summary(data: Analysis) -> Section:
