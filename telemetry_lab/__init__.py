@@ -21,16 +21,18 @@ from .capture import (
 from .charts.vitals import plot_layout_shifts, plot_lcp_candidates, plot_vitals
 from .charts.waterfall import plot_waterfall
 from .datasets import load_sample
-from .errors import EventTypeNotFound, FormatError, TelemetryLabError
+from .errors import EventTypeNotFound, FormatError, ScreenshotNotFound, TelemetryLabError
 from .export.har import to_har
 from .export.parquet import read_dataset, read_parquet, write_dataset
 from .export.report import report
 from .metrics.commands import commands
+from .metrics.console import console
 from .metrics.effects import effects
 from .metrics.health import capture_health
 from .metrics.interactions import interactions, responses
 from .metrics.navigations import assign_navigation, navigations
 from .metrics.network import domain_summary, failures, requests, resource_summary
+from .metrics.screenshots import Screenshot, screenshot_at, screenshots
 from .metrics.vitals import layout_shifts, lcp_candidates, vitals
 from .readers import read, read_events_json, read_ndjson, read_sse
 from .replay import Faults, ReplayServer, replay
@@ -50,6 +52,8 @@ __all__ = [
     "Faults",
     "FormatError",
     "ReplayServer",
+    "Screenshot",
+    "ScreenshotNotFound",
     "Session",
     "TelemetryLabError",
     "__version__",
@@ -57,6 +61,7 @@ __all__ = [
     "capture",
     "capture_health",
     "commands",
+    "console",
     "domain_summary",
     "effects",
     "failures",
@@ -81,6 +86,8 @@ __all__ = [
     "requests",
     "resource_summary",
     "responses",
+    "screenshot_at",
+    "screenshots",
     "to_har",
     "vitals",
     "write_dataset",

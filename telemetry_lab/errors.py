@@ -18,5 +18,12 @@ class EventTypeNotFound(TelemetryLabError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class ScreenshotNotFound(TelemetryLabError, LookupError):
+    """No screenshot was taken at or before the requested time (on the requested tab)."""
+
+    def __str__(self) -> str:  # KeyError-like classes would otherwise quote the message
+        return str(self.args[0]) if self.args else ""
+
+
 class UnusablePath(TelemetryLabError):
     """A path given to a command cannot be read or written, or holds no telemetry events."""
