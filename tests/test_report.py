@@ -55,11 +55,11 @@ def test_long_tables_are_capped_with_a_note(monkeypatch: pytest.MonkeyPatch,
                                             tmp_path: Path) -> None:
     monkeypatch.setattr(report_sections, "TABLE_ROWS", 1)
     text = report(telemetry_lab.load_sample(), tmp_path / "r.html").read_text()
-    assert "showing 1 of 3 failures" in text and "showing 1 of 10 console messages" in text
+    assert "showing 1 of 3 failures" in text and "showing 1 of 10 message groups" in text
 
 
 def test_data_cannot_inject_markup(tmp_path: Path) -> None:
-    raw = sample_path().read_text().replace("[shop] cart: 1 line",
+    raw = sample_path().read_text().replace("#add-to-cart",
                                             "<img src=http://evil.test/x onerror=alert(1)>")
     text = report(read_ndjson(raw.encode()), tmp_path / "r.html").read_text()
     assert "evil.test" in text and "<img src=http://evil.test" not in text

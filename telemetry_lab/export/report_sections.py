@@ -17,13 +17,14 @@ import pandas as pd
 from telemetry_lab.charts.vitals import plot_vitals
 from telemetry_lab.charts.waterfall import plot_waterfall
 from telemetry_lab.export.html import esc, figure, number, rating, table
-from telemetry_lab.metrics.columns import micros
+from telemetry_lab.metrics.console import console
 from telemetry_lab.metrics.domains import url_parts
 from telemetry_lab.metrics.effects import effects
 from telemetry_lab.metrics.health import capture_health
 from telemetry_lab.metrics.interactions import interactions
-from telemetry_lab.metrics.navigations import assign_navigation, navigations
+from telemetry_lab.metrics.navigations import navigations
 from telemetry_lab.metrics.network import domain_summary, failures, requests, resource_summary
+from telemetry_lab.metrics.screenshots import screenshots
 from telemetry_lab.metrics.vitals import THRESHOLDS, layout_shifts, lcp_candidates, vitals
 from telemetry_lab.session import Session
 
@@ -271,36 +272,46 @@ def interaction_timeline(data: Analysis) -> Section:
 
 
 def console_summary(data: Analysis) -> Section:
-    """Console messages and uncaught exceptions, errors first."""
-    frames = [data.session.frame(t, allow_missing=True) for t in ("console_error", "console_log")]
-    events = pd.concat([f[["seq", "ts", "type", "source_event", "level", "text"]]
-                        for f in frames], ignore_index=True)
-    body = table(events, limit=TABLE_ROWS, what="console messages")
+    """Console messages grouped by template and source location, exceptions and errors first."""
+    groups = console(data.session, navs=data.navs)
+    order = groups["kind"].map({"exception": 0, "error": 1}).fillna(2).to_numpy()
+    groups = groups.iloc[np.argsort(order, kind="stable")]
+    shown = groups.assign(page=data.page_of(groups))[
+        ["page", "kind", "level", "count", "first_ms", "template", "location"]]
+    body = (
+        '<p class="note">Repeated messages are grouped: numbers, ids and quoted strings in the '
+        "text are replaced by placeholders, and the source location is part of the key.</p>"
+        + table(shown, limit=TABLE_ROWS, what="message groups",
+                headers={"first_ms": "first at ms"})
+    )
     return Section("console", "Console", body)
 
 
 def filmstrip(data: Analysis) -> Section:
     """Screenshots per navigation as images, labelled with their time after navigation start."""
-    shots = data.session.frame("monitor_screenshot", allow_missing=True)
-    owner = assign_navigation(shots, data.navs)
-    at_ms = (micros(shots["ts"]) - micros(owner["nav_start"])) / 1e3
+    shots = screenshots(data.session, navs=data.navs)
+    raw = data.session.frame("monitor_screenshot", allow_missing=True)
+    png = dict(zip(raw["seq"].tolist(), raw["png"].tolist(), strict=True))
     parts = []
     for i, name in enumerate(data.names):
-        pick = ((owner["target_id"] == data.navs["target_id"].iloc[i])
-                & (owner["nav_seq"] == data.navs["nav_seq"].iloc[i])).fillna(False)
-        rows = np.flatnonzero(pick.to_numpy(dtype=bool))
-        if not len(rows):
-            continue
-        shown = rows[:FILMSTRIP_FRAMES]
+        mine = data.of(shots, i)
+        images = mine[mine["width"].notna().to_numpy(bool)]
+        shown = images.head(FILMSTRIP_FRAMES)
         frames = "".join(
-            f'<figure><img alt="screenshot at {number(at_ms[r])} ms" '
-            f'src="data:image/png;base64,{esc(shots["png"].iloc[r])}">'
-            f"<figcaption>{number(at_ms[r])} ms</figcaption></figure>"
-            for r in shown if isinstance(shots["png"].iloc[r], str)
+            f'<figure><img alt="screenshot at {number(at)} ms" '
+            f'src="data:image/png;base64,{esc(png[seq])}">'
+            f"<figcaption>{number(at)} ms · {esc(trigger)}</figcaption></figure>"
+            for seq, at, trigger in zip(shown["seq"], shown["at_ms"],
+                                        shown["trigger"].fillna(""), strict=True)
         )
-        note = (f'<p class="note">showing {len(shown)} of {len(rows)} screenshots</p>'
-                if len(rows) > len(shown) else "")
-        parts.append(f"<h3>{esc(name)}</h3>{note}<div class='filmstrip'>{frames}</div>")
+        notes = [f"showing {len(shown)} of {len(images)} screenshots"] if len(images) > len(
+            shown) else []
+        if len(mine) > len(images):
+            notes.append(f"{len(mine) - len(images)} screenshot(s) are not PNG images "
+                         "(empty or truncated data)")
+        if len(mine):
+            note = "".join(f'<p class="note">{esc(n)}</p>' for n in notes)
+            parts.append(f"<h3>{esc(name)}</h3>{note}<div class='filmstrip'>{frames}</div>")
     body = "".join(parts) or '<p class="empty">No screenshots in this session.</p>'
     return Section("filmstrip", "Filmstrip", body)
 
