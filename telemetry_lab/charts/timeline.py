@@ -310,8 +310,8 @@ def _network_traces(reqs: pd.DataFrame, navs: pd.DataFrame, lanes: _Lanes, sec: 
     family = np.where(np.isin(kind, list(RESOURCE_TYPE_COLORS)), kind, "Other")
     outcome = np.where(reqs["failed"].to_numpy(bool), "failed",
                        np.where(np.isnan(end), "pending", "finished"))
-    text = (reqs["method"].fillna("") + " " + reqs["url"].fillna("") + " · " + outcome
-            ).to_numpy(object)
+    text: np.ndarray = (reqs["method"].fillna("") + " " + reqs["url"].fillna("") + " · "
+                        + outcome).to_numpy(object)
     x0, x1 = sec(start), sec(end)
     out: list[go.Scatter | None] = []
     for name in [t for t in RESOURCE_TYPE_COLORS if t in set(family)]:
