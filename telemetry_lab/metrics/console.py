@@ -77,6 +77,16 @@ def _top_frame(stack: pd.Series) -> pd.DataFrame:
     return parts
 
 
+def raw_messages(session: Session) -> tuple[pd.DataFrame, np.ndarray]:
+    """``console_log`` and ``console_error`` rows in one frame, and each one's ``kind``."""
+    logs = session.frame("console_log", allow_missing=True)
+    errors = session.frame("console_error", allow_missing=True)
+    frame = pd.concat([logs, errors], ignore_index=True)
+    thrown = frame["source_event"].eq(_EXCEPTION).fillna(False).to_numpy(bool)
+    error = frame["type"].eq("console_error").fillna(False).to_numpy(bool)
+    return frame, np.where(thrown, "exception", np.where(error, "console", "log"))
+
+
 def messages(session: Session, *, navs: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per console message: its navigation, kind, template and location.
 
@@ -102,13 +112,8 @@ def messages(session: Session, *, navs: pd.DataFrame | None = None) -> pd.DataFr
     {'log': 8, 'console': 1, 'exception': 1}
     """
     navs = navigations(session) if navs is None else navs
-    logs = session.frame("console_log", allow_missing=True)
-    errors = session.frame("console_error", allow_missing=True)
-    frame = pd.concat([logs, errors], ignore_index=True)
-    thrown = frame["source_event"].eq(_EXCEPTION).fillna(False).to_numpy(bool)
-    kind = np.where(thrown, "exception", np.where(frame["type"].eq("console_error")
-                                                   .fillna(False).to_numpy(bool),
-                                                   "console", "log"))
+    frame, kind = raw_messages(session)
+    thrown = kind == "exception"
     top = _top_frame(frame["stack_trace"])
     url = frame["source_url"].astype(STRING).fillna(top["url"])
     line = (frame["line"].astype(FLOAT64) + 1).fillna(top["line"])

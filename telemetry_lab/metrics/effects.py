@@ -102,16 +102,17 @@ def _network(session: Session) -> list[pd.DataFrame]:
     return out
 
 
-def _page(session: Session, navs: pd.DataFrame) -> list[pd.DataFrame]:
+def _page(session: Session, navs: pd.DataFrame, shifts: pd.DataFrame | None,
+          lcp: pd.DataFrame | None) -> list[pd.DataFrame]:
     nav = session.frame("page_navigation", allow_missing=True)
     nav = nav[nav["parent_frame_id"].fillna("").eq("").to_numpy(bool)]
     owner = assign_navigation(nav, navs)
     tabs = session.frame("page_tab_opened", allow_missing=True)
     tabs = tabs[tabs["opener_id"].notna().to_numpy(bool)]
-    shifts = layout_shifts(session, navs=navs)
+    shifts = layout_shifts(session, navs=navs) if shifts is None else shifts
     recent = np.where(shifts["had_recent_input"].fillna(False).to_numpy(bool),
                       " (had_recent_input)", "")
-    lcp = lcp_candidates(session, navs=navs)
+    lcp = lcp_candidates(session, navs=navs) if lcp is None else lcp
     size = lcp["size"].to_numpy("float64", na_value=np.nan)
     return [
         _rows("navigation", nav, micros(nav["ts"]), nav["target_id"].to_numpy(object),
@@ -150,10 +151,15 @@ def _console_and_screens(session: Session) -> list[pd.DataFrame]:
     ]
 
 
-def candidates(session: Session, navs: pd.DataFrame) -> pd.DataFrame:
+def candidates(session: Session, navs: pd.DataFrame, *, shifts: pd.DataFrame | None = None,
+               lcp: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every event that can be an effect: ``effect``, ``effect_seq``, ``t`` (µs), ``target_id``
-    (a popup's opener for ``tab_opened``), ``url``, ``detail``, ``visual``; in time order."""
-    parts = [*_network(session), *_page(session, navs), *_console_and_screens(session)]
+    (a popup's opener for ``tab_opened``), ``url``, ``detail``, ``visual``; in time order.
+
+    ``shifts`` and ``lcp`` are the session's ``layout_shifts`` and ``lcp_candidates`` when
+    already computed."""
+    parts = [*_network(session), *_page(session, navs, shifts, lcp),
+             *_console_and_screens(session)]
     table = pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
     return table.sort_values(["t", "effect_seq"], kind="stable", ignore_index=True)
 
