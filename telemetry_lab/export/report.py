@@ -46,7 +46,7 @@ h4 { font-size: 14px; margin: 14px 0 4px; color: #3c4043; }
 p.url { margin: 0 0 8px; color: #5f6368; font-size: 12px; overflow-wrap: anywhere; }
 table { border-collapse: collapse; font-size: 12.5px; margin: 4px 0 8px; max-width: 100%;
         display: block; overflow-x: auto; }
-th, td { border-bottom: 1px solid #eceff1; padding: 3px 10px 3px 0; text-align: left;
+th, td { border-bottom: 1px solid #eceff1; padding: 3px 8px 3px 0; text-align: left;
          vertical-align: top; white-space: nowrap; }
 th { color: #5f6368; font-weight: 600; }
 td.long { white-space: normal; overflow-wrap: anywhere; min-width: 180px; max-width: 440px; }

@@ -14,6 +14,7 @@ from itertools import count
 import numpy as np
 import pandas as pd
 
+from telemetry_lab.charts.timeline import plot_timeline
 from telemetry_lab.charts.vitals import plot_vitals
 from telemetry_lab.charts.waterfall import plot_waterfall
 from telemetry_lab.export.html import esc, figure, number, rating, table
@@ -257,6 +258,8 @@ def interaction_timeline(data: Analysis) -> Section:
         ["page", "seq", "kind", "selector", "key", "at_ms", "effects", "requests",
          "layout_shifts", "console_errors", "first_visual", "response_ms", "input_latency_ms",
          "unreliable"]]
+    unused = [c for c in ("key", "input_latency_ms") if shown[c].isna().all()]  # no keys, no agent
+    shown = shown.drop(columns=unused)
     effects = data.effects.assign(page=data.page_of(data.effects))[
         ["page", "input_seq", "input_kind", "input_selector", "effect", "effect_seq",
          "delay_ms", "detail", "url"]]
@@ -265,7 +268,8 @@ def interaction_timeline(data: Analysis) -> Section:
         "comes within 1,000 ms and before the next input; a navigation the input caused closes "
         "its window. <code>response_ms</code> is the delay to the first visual effect: not "
         "INP, never rated.</p>"
-        f"<h3>Inputs</h3>{table(shown, limit=TABLE_ROWS, what='inputs', headers=_SHORT)}"
+        + figure(plot_timeline(data.session, navs=data.navs), data.figure_id())
+        + f"<h3>Inputs</h3>{table(shown, limit=TABLE_ROWS, what='inputs', headers=_SHORT)}"
         f"<h3>Effects</h3>{table(effects, limit=TABLE_ROWS, what='effects', headers=_SHORT)}"
     )
     return Section("interactions", "Interaction timeline", body)
