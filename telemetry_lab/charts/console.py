@@ -48,7 +48,7 @@ def plot_console(messages: pd.DataFrame) -> go.Figure:
                     rows["kind"].to_numpy(object))
     template = rows["template"].fillna("").astype(str)
     location = rows["location"].fillna("?").astype(str)
-    key = pd.Series(kind, index=rows.index) + "\x00" + template + "\x00" + location
+    key = pd.Series(kind, index=rows.index, dtype=str) + "\x00" + template + "\x00" + location
     count = key.map(key.value_counts())
     short = template.where(template.str.len() <= _LABEL, template.str.slice(0, _LABEL - 1) + "…")
     label = short + "  ×" + count.astype(str)
