@@ -18,6 +18,9 @@ from .capture import (
     capture,
     fetch_events,
 )
+from .charts.console import plot_console
+from .charts.filmstrip import plot_filmstrip
+from .charts.timeline import plot_timeline
 from .charts.vitals import plot_layout_shifts, plot_lcp_candidates, plot_vitals
 from .charts.waterfall import plot_waterfall
 from .datasets import load_sample
@@ -27,6 +30,7 @@ from .export.parquet import read_dataset, read_parquet, write_dataset
 from .export.report import report
 from .metrics.commands import commands
 from .metrics.console import console
+from .metrics.console import messages as console_messages
 from .metrics.effects import effects
 from .metrics.health import capture_health
 from .metrics.interactions import interactions, responses
@@ -62,6 +66,7 @@ __all__ = [
     "capture_health",
     "commands",
     "console",
+    "console_messages",
     "domain_summary",
     "effects",
     "failures",
@@ -71,8 +76,11 @@ __all__ = [
     "lcp_candidates",
     "load_sample",
     "navigations",
+    "plot_console",
+    "plot_filmstrip",
     "plot_layout_shifts",
     "plot_lcp_candidates",
+    "plot_timeline",
     "plot_vitals",
     "plot_waterfall",
     "read",
