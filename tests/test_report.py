@@ -74,7 +74,9 @@ def test_an_empty_session_still_gets_a_report(tmp_path: Path) -> None:
 def test_the_report_opens_offline_and_every_chart_draws(shop: Path, tmp_path: Path) -> None:
     seen = open_page(shop, screenshot=tmp_path / "report.png")
     assert seen.requests == [] and seen.console_errors == []
-    assert seen.plots == seen.drawn == 4 and seen.empty == 0
+    figures = shop.read_text().count('class="plotly-graph-div"')
+    assert figures == 6  # scorecards, 3 waterfalls, the interaction timeline, the console
+    assert seen.plots == seen.drawn == figures and seen.empty == 0
     assert seen.images == seen.decoded == 4
     assert seen.screenshot is not None and seen.screenshot.stat().st_size > 100_000
 
@@ -82,8 +84,9 @@ def test_the_report_opens_offline_and_every_chart_draws(shop: Path, tmp_path: Pa
 @pytest.mark.parametrize("name", ["agent", "network", "lcp"])
 def test_reports_of_other_real_recordings_open_cleanly(name: str, tmp_path: Path) -> None:
     session = telemetry_lab.read(DATA / f"{name}.ndjson")
-    seen = open_page(report(session, tmp_path / f"{name}.html"),
-                     screenshot=tmp_path / f"{name}.png")
+    page = report(session, tmp_path / f"{name}.html")
+    seen = open_page(page, screenshot=tmp_path / f"{name}.png")
     assert seen.requests == [] and seen.console_errors == []
-    assert seen.plots == seen.drawn >= 2 and seen.empty == 0
+    figures = page.read_text().count('class="plotly-graph-div"')
+    assert seen.plots == seen.drawn == figures >= 3 and seen.empty == 0
     assert seen.images == seen.decoded

@@ -14,11 +14,12 @@ from itertools import count
 import numpy as np
 import pandas as pd
 
+from telemetry_lab.charts.console import plot_console
 from telemetry_lab.charts.timeline import plot_timeline
 from telemetry_lab.charts.vitals import plot_vitals
 from telemetry_lab.charts.waterfall import plot_waterfall
 from telemetry_lab.export.html import esc, figure, number, rating, table
-from telemetry_lab.metrics.console import console
+from telemetry_lab.metrics.console import console, messages
 from telemetry_lab.metrics.domains import url_parts
 from telemetry_lab.metrics.effects import effects
 from telemetry_lab.metrics.health import capture_health
@@ -278,6 +279,8 @@ def interaction_timeline(data: Analysis) -> Section:
 def console_summary(data: Analysis) -> Section:
     """Console messages grouped by template and source location, exceptions and errors first."""
     groups = console(data.session, navs=data.navs)
+    each = messages(data.session, navs=data.navs)
+    chart = figure(plot_console(each), data.figure_id()) if len(each) else ""
     order = groups["kind"].map({"exception": 0, "error": 1}).fillna(2).to_numpy()
     groups = groups.iloc[np.argsort(order, kind="stable")]
     shown = groups.assign(page=data.page_of(groups))[
@@ -285,7 +288,7 @@ def console_summary(data: Analysis) -> Section:
     body = (
         '<p class="note">Repeated messages are grouped: numbers, ids and quoted strings in the '
         "text are replaced by placeholders, and the source location is part of the key.</p>"
-        + table(shown, limit=TABLE_ROWS, what="message groups",
+        + chart + table(shown, limit=TABLE_ROWS, what="message groups",
                 headers={"first_ms": "first at ms"})
     )
     return Section("console", "Console", body)
