@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import warnings
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,8 @@ from chromium import open_page
 import telemetry_lab
 from telemetry_lab import Session
 from telemetry_lab.datasets import sample_path
+from telemetry_lab.datasets.synthetic import generate_lines
+from telemetry_lab.export import report as report_module
 from telemetry_lab.export import report_sections
 from telemetry_lab.export.html import plotly_js
 from telemetry_lab.export.report import report
@@ -90,3 +94,43 @@ def test_reports_of_other_real_recordings_open_cleanly(name: str, tmp_path: Path
     figures = page.read_text().count('class="plotly-graph-div"')
     assert seen.plots == seen.drawn == figures >= 3 and seen.empty == 0
     assert seen.images == seen.decoded
+
+
+def test_long_sessions_detail_the_first_navigations_and_say_so(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(report_sections, "NAV_DETAIL", 2)
+    session = telemetry_lab.read(b"\n".join(generate_lines(1500, seed=2)))
+    navs = len(telemetry_lab.navigations(session))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # repeated nav_seq values break no section
+        text = report(session, tmp_path / "long.html").read_text()
+    assert navs > 2 and f"showing the first 2 of {navs} navigations in detail" in text
+    assert text.count('<h3 id="waterfall-') == text.count('<h3 id="vitals-') == 2
+    assert text.count("<tr><td>/shop/") >= navs  # the summary lists every navigation
+
+
+def test_a_section_that_fails_says_so_and_the_rest_render(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    def console_summary(data: report_sections.Analysis) -> report_sections.Section:
+        raise ValueError("no console today")
+
+    monkeypatch.setattr(report_module, "SECTIONS", (report_sections.summary, console_summary,
+                                                    report_sections.failed))
+    with pytest.warns(RuntimeWarning, match="console summary section failed"):
+        text = report(telemetry_lab.load_sample(), tmp_path / "r.html").read_text()
+    assert "This section could not be built: ValueError: no console today" in text
+    assert "HTTP 404 Not Found" in text  # the failures section after it is there
+
+
+def test_sessions_without_navigations_or_with_several_tabs(tmp_path: Path) -> None:
+    lines = (DATA / "network.ndjson").read_bytes().splitlines()
+    loose = telemetry_lab.read(b"\n".join(x for x in lines if b'"page_navigation"' not in x))
+    text = report(loose, tmp_path / "loose.html").read_text()
+    assert "no Core Web Vitals" in text and "nothing to draw on a timeline" in text
+    shop = (DATA / "shop.ndjson").read_bytes().splitlines()
+    lcp = [json.dumps({**json.loads(x), "seq": json.loads(x)["seq"] + 1000}).encode()
+           for x in (DATA / "lcp.ndjson").read_bytes().splitlines()]
+    text = report(telemetry_lab.read(b"\n".join(shop + lcp)), tmp_path / "two.html").read_text()
+    names = re.findall(r'<h3 id="vitals-\d+">([^<]+)</h3>', text)
+    assert len(names) == 4 and "/shop/cart (tab 854E)" in names
+    assert [n for n in names if n.endswith("(tab 4F81)")] == ["/pages/lcp.html (tab 4F81)"]

@@ -18,6 +18,8 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 from telemetry_lab.export.html import esc, plotly_js
@@ -83,10 +85,23 @@ def _toc(sections: list[Section]) -> str:
     return f'<nav class="toc"><strong>Contents</strong><ol>{"".join(items)}</ol></nav>'
 
 
+def _section(build: Callable[[Analysis], Section], data: Analysis) -> Section:
+    """``build(data)``; a section that fails says why in its place, and the rest still render."""
+    try:
+        return build(data)
+    except Exception as exc:  # one broken section must not cost the whole report
+        name = build.__name__.replace("_", " ")
+        warnings.warn(f"report: the {name} section failed ({exc!r}); the report says so in "
+                      "its place", RuntimeWarning, stacklevel=3)
+        return Section(build.__name__, name.capitalize(),
+                       f'<p class="warn">This section could not be built: '
+                       f"{esc(type(exc).__name__)}: {esc(exc)}</p>")
+
+
 def render(session: Session, *, title: str | None = None) -> str:
     """The report of ``session`` as one HTML document (see :func:`report`)."""
     data = Analysis(session)
-    sections = [build(data) for build in SECTIONS]
+    sections = [_section(build, data) for build in SECTIONS]
     heading = title or (f"telemetry_lab report: {data.names[0]}" if data.names
                         else "telemetry_lab report")
     origin = session.source.get("path") or session.source.get("browser_id") or "a session"

@@ -31,6 +31,8 @@ from telemetry_lab.metrics.vitals import THRESHOLDS, layout_shifts, lcp_candidat
 from telemetry_lab.session import Session
 
 _KEY = ["target_id", "nav_seq"]
+#: Navigations that get their own vitals, waterfall and filmstrip sections (in start order).
+NAV_DETAIL = 20
 #: Screenshots shown per navigation in the filmstrip (the rest are counted).
 FILMSTRIP_FRAMES = 24
 #: Short column headers that keep the wide tables on screen.
@@ -119,7 +121,19 @@ class Analysis:
         """The navigation name of each row of ``frame`` (by its navigation key; None if none)."""
         names = pd.Series(self.names,
                           index=pd.MultiIndex.from_frame(self.navs[_KEY].astype(object)))
+        names = names[~names.index.duplicated()]  # a restarted nav_seq counter: the first
         return names.reindex(pd.MultiIndex.from_frame(frame[_KEY].astype(object))).to_numpy()
+
+    def detailed(self) -> list[tuple[int, str]]:
+        """The navigations that get a section of their own (the first :data:`NAV_DETAIL`)."""
+        return list(enumerate(self.names[:NAV_DETAIL]))
+
+    def detail_note(self) -> str:
+        """Says so when only the first navigations get a section of their own."""
+        if len(self.names) <= NAV_DETAIL:
+            return ""
+        return (f'<p class="note">showing the first {NAV_DETAIL} of {len(self.names):,} '
+                "navigations in detail; the summary lists every one</p>")
 
     def anchor(self, prefix: str, i: int) -> str:
         """The anchor id of navigation ``i`` in the section ``prefix``."""
@@ -195,11 +209,13 @@ def web_vitals(data: Analysis) -> Section:
         '<p class="note">Ratings and thresholds as web-vitals rates them (a value on a boundary '
         "gets the better rating). INP, FCP and TTFB are not in the telemetry stream and are not "
         "estimated here.</p>",
-        figure(plot_vitals(data.vitals), data.figure_id()),
+        figure(plot_vitals(data.vitals), data.figure_id()) if len(data.vitals) else
+        '<p class="empty">No top-level navigation in this session: no Core Web Vitals.</p>',
     ]
     children = []
     worst = data.inputs[data.inputs["worst"].fillna(False).to_numpy(bool)]
-    for i, name in enumerate(data.names):
+    parts.append(data.detail_note())
+    for i, name in data.detailed():
         row = data.vitals.iloc[i]
         anchor = data.anchor("vitals", i)
         children.append((anchor, name))
@@ -235,16 +251,17 @@ def web_vitals(data: Analysis) -> Section:
 
 def waterfalls(data: Analysis) -> Section:
     """One network waterfall per navigation, with its milestones, LCP and shifts marked."""
-    parts, children = [], []
-    for i, name in enumerate(data.names):
+    parts, children = [data.detail_note()], []
+    for i, name in data.detailed():
         anchor = data.anchor("waterfall", i)
         children.append((anchor, name))
         reqs = data.of(data.requests, i)
         if reqs.empty:
             chart = '<p class="empty">No requests in this navigation.</p>'
         else:
-            chart = figure(plot_waterfall(reqs, navigations=data.navs, vitals=data.vitals,
-                                          layout_shifts=data.shifts,
+            chart = figure(plot_waterfall(reqs, navigations=data.navs.iloc[[i]],
+                                          vitals=data.of(data.vitals, i),
+                                          layout_shifts=data.of(data.shifts, i),
                                           title=f"Network waterfall: {name}"),
                            data.figure_id())
         parts.append(f'<h3 id="{anchor}">{esc(name)}</h3>'
@@ -269,7 +286,9 @@ def interaction_timeline(data: Analysis) -> Section:
         "comes within 1,000 ms and before the next input; a navigation the input caused closes "
         "its window. <code>response_ms</code> is the delay to the first visual effect: not "
         "INP, never rated.</p>"
-        + figure(plot_timeline(data.session, navs=data.navs), data.figure_id())
+        + (figure(plot_timeline(data.session, navs=data.navs), data.figure_id())
+           if len(data.navs) or len(inputs) else
+           '<p class="empty">No navigation and no input: nothing to draw on a timeline.</p>')
         + f"<h3>Inputs</h3>{table(shown, limit=TABLE_ROWS, what='inputs', headers=_SHORT)}"
         f"<h3>Effects</h3>{table(effects, limit=TABLE_ROWS, what='effects', headers=_SHORT)}"
     )
@@ -300,7 +319,7 @@ def filmstrip(data: Analysis) -> Section:
     raw = data.session.frame("monitor_screenshot", allow_missing=True)
     png = dict(zip(raw["seq"].tolist(), raw["png"].tolist(), strict=True))
     parts = []
-    for i, name in enumerate(data.names):
+    for i, name in data.detailed():
         mine = data.of(shots, i)
         images = mine[mine["width"].notna().to_numpy(bool)]
         shown = images.head(FILMSTRIP_FRAMES)
@@ -319,7 +338,8 @@ def filmstrip(data: Analysis) -> Section:
         if len(mine):
             note = "".join(f'<p class="note">{esc(n)}</p>' for n in notes)
             parts.append(f"<h3>{esc(name)}</h3>{note}<div class='filmstrip'>{frames}</div>")
-    body = "".join(parts) or '<p class="empty">No screenshots in this session.</p>'
+    body = data.detail_note() + (
+        "".join(parts) or '<p class="empty">No screenshots in this session.</p>')
     return Section("filmstrip", "Filmstrip", body)
 
 
