@@ -67,7 +67,8 @@ _EXCEPTION = "Runtime.exceptionThrown"
 
 
 def _text(values: pd.Series | np.ndarray) -> pd.Series:
-    return pd.Series(values).astype(object).where(pd.notna(pd.Series(values)), "").astype(str)
+    """Arrow strings with null as ``""`` (so ``+`` joins them in C++)."""
+    return pd.Series(values).astype(STRING).fillna("")
 
 
 def _rows(effect: str | np.ndarray, frame: pd.DataFrame, t: np.ndarray, target: object,
@@ -106,7 +107,10 @@ def _page(session: Session, navs: pd.DataFrame, shifts: pd.DataFrame | None,
           lcp: pd.DataFrame | None) -> list[pd.DataFrame]:
     nav = session.frame("page_navigation", allow_missing=True)
     nav = nav[nav["parent_frame_id"].fillna("").eq("").to_numpy(bool)]
-    owner = assign_navigation(nav, navs)
+    own = navs.drop_duplicates(["target_id", "loader_id"], keep="last").set_index(
+        ["target_id", "loader_id"])["nav_seq"]
+    nav_seq = own.reindex(pd.MultiIndex.from_frame(nav[["target_id", "loader_id"]])).to_numpy(
+        "float64", na_value=np.nan)
     tabs = session.frame("page_tab_opened", allow_missing=True)
     tabs = tabs[tabs["opener_id"].notna().to_numpy(bool)]
     shifts = layout_shifts(session, navs=navs) if shifts is None else shifts
@@ -116,7 +120,7 @@ def _page(session: Session, navs: pd.DataFrame, shifts: pd.DataFrame | None,
     size = lcp["size"].to_numpy("float64", na_value=np.nan)
     return [
         _rows("navigation", nav, micros(nav["ts"]), nav["target_id"].to_numpy(object),
-              nav["url"].to_numpy(object), ("nav_seq " + _text(owner["nav_seq"])).to_numpy(),
+              nav["url"].to_numpy(object), ("nav_seq " + _text(arrow(nav_seq, INT64))).to_numpy(),
               True),
         _rows("tab_opened", tabs, micros(tabs["ts"]), tabs["opener_id"].to_numpy(object),
               tabs["url"].to_numpy(object), ("tab " + _text(tabs["target_id"])).to_numpy()),
