@@ -207,8 +207,8 @@ def web_vitals(data: Analysis) -> Section:
     """Per navigation: LCP and CLS with ratings and thresholds, and both audit tables."""
     parts = [
         '<p class="note">Ratings and thresholds as web-vitals rates them (a value on a boundary '
-        "gets the better rating). INP, FCP and TTFB are not in the telemetry stream and are not "
-        "estimated here.</p>",
+        "gets the better rating). INP, FCP and TTFB are not in the telemetry stream; no "
+        "estimate of them is rated here.</p>",
         figure(plot_vitals(data.vitals), data.figure_id()) if len(data.vitals) else
         '<p class="empty">No top-level navigation in this session: no Core Web Vitals.</p>',
     ]
