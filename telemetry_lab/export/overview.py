@@ -48,7 +48,8 @@ def _pages(session: Session) -> str:
     v = vitals(session)
     pages = pd.DataFrame({
         "page": navigation_names(v), "LCP ms": v["lcp_ms"], "lcp_rating": v["lcp_rating"],
-        "CLS": v["cls"], "cls_rating": v["cls_rating"], "worst response ms": v["response_ms"],
+        "CLS": v["cls"], "cls_rating": v["cls_rating"],
+        "worst input response ms (not INP)": v["response_ms"],
         "unreliable": v["unreliable_reason"],
     })
     return table(pages, limit=PAGES, what="navigations",

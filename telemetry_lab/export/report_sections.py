@@ -182,7 +182,7 @@ def summary(data: Analysis) -> Section:
         "lcp_rating": v["lcp_rating"],
         "CLS": v["cls"],
         "cls_rating": v["cls_rating"],
-        "worst response ms": v["response_ms"],
+        "worst input response ms (not INP)": v["response_ms"],
         "unreliable": v["unreliable_reason"],
     })
     health = capture_health(data.session, navs=data.navs)
