@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 
 from telemetry_lab.charts.theme import SEQUENCE, apply
 from telemetry_lab.charts.vitals import _nav_label
+from telemetry_lab.metrics.columns import select
 from telemetry_lab.metrics.navigations import navigations
 from telemetry_lab.metrics.screenshots import screenshots
 
@@ -91,7 +92,7 @@ def _images(session: Session, shots: pd.DataFrame, x: np.ndarray, y: np.ndarray,
     size = pd.Series(y).groupby(y).transform("size").to_numpy()
     step = np.maximum(np.ceil(size / max(limit, 1)), 1)
     chosen = np.flatnonzero((rank % step == 0) & ~np.isnan(x) & ~np.isnan(y))
-    frame = session.frame("monitor_screenshot")[["seq"]]
+    frame = select(session, "monitor_screenshot", ("seq",))
     position = pd.Series(np.arange(len(frame)), index=frame["seq"].to_numpy())
     rows = position.reindex(shots["seq"].to_numpy()[chosen]).to_numpy("int64")
     png = session.table("monitor_screenshot")["png"].take(rows).to_pylist()

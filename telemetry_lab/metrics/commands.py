@@ -56,6 +56,8 @@ from telemetry_lab.metrics.columns import FLOAT64, INT64, STRING, arrow, from_mi
 if TYPE_CHECKING:
     from telemetry_lab.session import Session
 
+#: The default window (ms): of an input's effects, and of a command's page input.
+WINDOW_MS = 1000.0
 #: What a CDP command produces on the page, by ``method`` or ``method:event_type``.
 CDP_PRODUCES: dict[str, str] = {
     "Input.dispatchMouseEvent:mousePressed": "click",
@@ -281,7 +283,7 @@ def command_table(session: Session) -> pd.DataFrame:
                                                             ignore_index=True)
 
 
-def commands(session: Session, *, window_ms: float = 1000) -> pd.DataFrame:
+def commands(session: Session, *, window_ms: float = WINDOW_MS) -> pd.DataFrame:
     """Every agent command with its role, tab, the page input it produced and its latency.
 
     Parameters

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from telemetry_lab.metrics.columns import BOOL, FLOAT64, INT64, STRING, arrow, from_micros
-from telemetry_lab.metrics.effects import attribute, candidates, inputs
+from telemetry_lab.metrics.effects import WINDOW_MS, attribute, candidates, inputs
 from telemetry_lab.metrics.navigations import navigations
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ _COUNTS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def interactions(session: Session, *, window_ms: float = 1000,
+def interactions(session: Session, *, window_ms: float = WINDOW_MS,
                  navs: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every input (clicks, key presses, scrolls, agent commands) with what it caused.
 

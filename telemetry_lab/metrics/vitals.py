@@ -344,10 +344,14 @@ def vitals(session: Session) -> pd.DataFrame:
     out["cls_window_start_ms"] = window["time_ms"].min().reindex(out.index)
     out["cls_window_end_ms"] = window["time_ms"].max().reindex(out.index)
     out["cls_shifts"] = window.size().reindex(out.index).fillna(0).astype(INT64)
-    # interactions attributes effects with layout_shifts and lcp_candidates of this module
-    from telemetry_lab.metrics.interactions import interactions, responses
+    # effects attributes shifts and LCP candidates with this module's functions
+    from telemetry_lab.metrics.effects import WINDOW_MS, attribute, candidates, inputs
+    from telemetry_lab.metrics.interactions import responses, summarise
 
-    worst = responses(interactions(session, navs=navs)).set_index(_KEY)
+    table = inputs(session, navs, window_ms=WINDOW_MS)
+    pairs = attribute(table, candidates(session, navs, shifts=shifts, lcp=lcp),
+                      window_ms=WINDOW_MS)
+    worst = responses(summarise(table, pairs)).set_index(_KEY)
     out["response_ms"] = worst["response_ms"].reindex(out.index)
     out["input_latency_ms"] = worst["input_latency_ms"].reindex(out.index)
     out["interactions"] = worst["interactions"].reindex(out.index).fillna(0).astype(INT64)
