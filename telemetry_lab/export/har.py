@@ -4,7 +4,9 @@ What the stream does not carry is written the way HAR 1.2 allows: ``blocked``, `
 ``connect`` and ``ssl`` are ``-1``; the stream has no timing split (``network_response`` fires
 once the body has arrived), so ``send`` and ``receive`` are 0 and ``wait`` holds the whole
 request time; ``headersSize`` is ``-1``, and ``bodySize`` too unless ``Content-Length`` gives
-it. A pending request (never finished) has ``time`` 0 and status 0. Secrets are redacted by
+it. A pending request (never finished) has ``time`` 0 and status 0. A main document's response
+never arrives in the stream: its entry has status 0, a ``time`` that is an upper bound (to its
+DOMContentLoaded, else to its first subresource request) and ``"_estimated": true``. Secrets are redacted by
 default: the values of the ``Cookie``, ``Set-Cookie``, ``Authorization`` and
 ``Proxy-Authorization`` headers become ``[redacted]``.
 
@@ -22,7 +24,6 @@ Examples
 from __future__ import annotations
 
 import json
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
@@ -30,7 +31,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pandas as pd
 
 from telemetry_lab.metrics.navigations import navigations
-from telemetry_lab.metrics.network import requests
+from telemetry_lab.metrics.network import ESTIMATED, requests
 
 if TYPE_CHECKING:
     from telemetry_lab.session import Session
@@ -122,6 +123,10 @@ def _entry(row: dict[str, Any], redirect_to: str, page: str | None,
         entry["pageref"] = page
     if row["error_text"]:
         entry["_errorText"] = row["error_text"]
+    if row["end_source"] in ESTIMATED:
+        entry["_estimated"] = True
+        entry["comment"] = f"estimated: no response in the stream; time is an upper bound " \
+                           f"({row['end_source']})"
     if pd.isna(row["start"]):
         entry["comment"] = "request not seen (CDP attached late): started at its end"
     elif row["outcome"] == "pending":
@@ -160,8 +165,10 @@ def har(session: Session, *, redact: bool = True) -> dict[str, Any]:
     >>> [p["title"] for p in doc["log"]["pages"]][-1]
     'http://127.0.0.1:36621/shop/cart'
     """
+    from telemetry_lab import __version__
+
     navs = navigations(session)
-    reqs = requests(session)
+    reqs = requests(session, navs=navs)
     pages, refs = _pages(navs)
     following = reqs.sort_values(["target_id", "request_id", "hop"], kind="stable")
     next_url = following.groupby(["target_id", "request_id"], dropna=False)["url"].shift(-1)
@@ -174,7 +181,7 @@ def har(session: Session, *, redact: bool = True) -> dict[str, Any]:
     ]
     return {"log": {
         "version": "1.2",
-        "creator": {"name": "telemetry_lab", "version": metadata.version("telemetry_lab")},
+        "creator": {"name": "telemetry_lab", "version": __version__},
         "pages": pages,
         "entries": entries,
         "comment": "from Kernel browser telemetry: no DNS/connect/TTFB split in the stream",
