@@ -140,7 +140,8 @@ def _nullable(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{str(k): v for k, v in row.items()} for row in rows]
 
 
-def har(session: Session, *, redact: bool = True) -> dict[str, Any]:
+def har(session: Session, *, redact: bool = True,
+        navs: pd.DataFrame | None = None) -> dict[str, Any]:
     """The session as a HAR 1.2 document (a dict ready for :func:`json.dump`).
 
     Parameters
@@ -150,6 +151,8 @@ def har(session: Session, *, redact: bool = True) -> dict[str, Any]:
     redact : bool
         Replace the values of :data:`REDACTED_HEADERS` with ``[redacted]`` (default). Pass
         ``False`` to keep them: the file then holds credentials.
+    navs : pandas.DataFrame, optional
+        The session's :func:`~telemetry_lab.metrics.navigations.navigations`, if computed.
 
     Returns
     -------
@@ -167,7 +170,7 @@ def har(session: Session, *, redact: bool = True) -> dict[str, Any]:
     """
     from telemetry_lab import __version__
 
-    navs = navigations(session)
+    navs = navigations(session) if navs is None else navs
     reqs = requests(session, navs=navs)
     pages, refs = _pages(navs)
     following = reqs.sort_values(["target_id", "request_id", "hop"], kind="stable")

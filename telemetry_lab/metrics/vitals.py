@@ -291,20 +291,26 @@ def lcp_candidates(session: Session, *, navs: pd.DataFrame | None = None) -> pd.
     }).sort_values("seq", kind="stable", ignore_index=True)
 
 
-def vitals(session: Session) -> pd.DataFrame:
+def vitals(session: Session, *, navs: pd.DataFrame | None = None) -> pd.DataFrame:
     """LCP, CLS and the INP proxy of every navigation, rated as web-vitals rates them.
 
     Parameters
     ----------
     session : telemetry_lab.Session
         A recording.
+    navs : pandas.DataFrame, optional
+        The session's :func:`~telemetry_lab.metrics.navigations.navigations`, if computed
+        (used as given, never recomputed).
 
     Returns
     -------
     pandas.DataFrame
-        One row per navigation (as :func:`~telemetry_lab.metrics.navigations.navigations`):
-        ``target_id``, ``nav_seq``, ``url``, ``frame_id``, ``loader_id``, ``start``,
-        ``start_source``, ``unreliable``, ``unreliable_reason``; ``lcp_ms``, ``lcp_element``,
+        One row per navigation (as :func:`~telemetry_lab.metrics.navigations.navigations`,
+        keyed by ``target_id`` and ``nav_seq``): ``target_id``, ``nav_seq``, ``url``,
+        ``frame_id``, ``loader_id``, ``start``, ``start_source``, ``unreliable``,
+        ``unreliable_reason``; ``ttfb_upper_ms`` (an upper bound of the time from the
+        document request to its first byte, not TTFB: see
+        :mod:`telemetry_lab.metrics.navigations`); ``lcp_ms``, ``lcp_element``,
         ``lcp_url``, ``lcp_size``, ``lcp_rating`` (null when no candidate counted); ``cls``,
         ``cls_rating``, ``cls_window_start_ms`` and ``cls_window_end_ms`` (first and last shift
         of the winning session window), ``cls_shifts`` (shifts in that window);
@@ -321,9 +327,9 @@ def vitals(session: Session) -> pd.DataFrame:
     1        2       good           1       126.423             6
     2        3       good           0          <NA>             0
     """
-    navs = navigations(session)
+    navs = navigations(session) if navs is None else navs
     identity = ["target_id", "nav_seq", "url", "frame_id", "loader_id", "start", "start_source",
-                "unreliable", "unreliable_reason"]
+                "unreliable", "unreliable_reason", "ttfb_upper_ms"]
     out = navs[identity].set_index(_KEY)
     lcp = lcp_candidates(session, navs=navs)
     final = lcp[lcp["counted"].to_numpy(dtype=bool)].set_index(_KEY)
