@@ -11,6 +11,12 @@ class FormatError(TelemetryLabError, ValueError):
     """Input is none of the recording formats telemetry_lab reads."""
 
 
+class WrongInputError(TelemetryLabError, TypeError):
+    """A function got the wrong kind of object: a DataFrame where a Session belongs, a Session
+    or another metric's output where a chart expects a metric's output, and so on. The message
+    says what was expected, what arrived and which function produces the right input."""
+
+
 class EventTypeNotFound(TelemetryLabError, KeyError):
     """A session was asked for an event type it does not hold."""
 

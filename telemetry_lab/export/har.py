@@ -6,8 +6,8 @@ once the body has arrived), so ``send`` and ``receive`` are 0 and ``wait`` holds
 request time; ``headersSize`` is ``-1``, and ``bodySize`` too unless ``Content-Length`` gives
 it. A pending request (never finished) has ``time`` 0 and status 0. A main document's response
 never arrives in the stream: its entry has status 0, a ``time`` that is an upper bound (to its
-DOMContentLoaded, else to its first subresource request) and ``"_estimated": true``. Secrets are redacted by
-default: the values of the ``Cookie``, ``Set-Cookie``, ``Authorization`` and
+DOMContentLoaded, else to its first subresource request) and ``"_estimated": true``. Secrets
+are redacted by default: the values of the ``Cookie``, ``Set-Cookie``, ``Authorization`` and
 ``Proxy-Authorization`` headers become ``[redacted]``.
 
 Examples

@@ -348,7 +348,8 @@ def resource_summary(requests: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         One row per ``resource_type``, most requests first: ``requests``, ``bytes`` (sum of the
         known sizes: a lower bound when some are unknown), ``median_ms`` and ``p90_ms`` (of the
-        requests that finished; an estimated end does not count), ``failures`` (failed, canceled or HTTP error).
+        requests that finished; an estimated end does not count), ``failures`` (failed,
+        canceled or HTTP error).
 
     Examples
     --------
