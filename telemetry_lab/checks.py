@@ -20,11 +20,13 @@ Session. Pass telemetry_lab.requests(session) instead.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
 
-from telemetry_lab.errors import WrongInputError
+from telemetry_lab.errors import UnknownCategory, WrongInputError
 
 #: Metric outputs: name → (columns that identify it, the call that produces it). Checked in order.
 KINDS: dict[str, tuple[frozenset[str], str]] = {
@@ -91,3 +93,43 @@ def require_session(value: Any, *, function: str) -> None:
         f"telemetry_lab.load_sample() or a capture), got {describe(value)}. "
         f"Pass the Session itself: {function}(session)."
     )
+
+
+def suggest(name: str, known: Iterable[str]) -> str:
+    """`` Did you mean …?`` with the closest of ``known`` to ``name`` (empty when none is close).
+
+    Examples
+    --------
+    >>> suggest("network_requests", ["network_request", "network_response", "page_load"])
+    ' Did you mean network_request or network_response?'
+    """
+    close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.6)
+    return f" Did you mean {' or '.join(close)}?" if close else ""
+
+
+def require_categories(categories: Sequence[str] | None, *, function: str) -> None:
+    """Raise unless ``categories`` is None or a sequence of Kernel event categories.
+
+    Examples
+    --------
+    >>> require_categories(["netwrok"], function="capture")
+    Traceback (most recent call last):
+    telemetry_lab.errors.UnknownCategory: capture(categories=...): 'netwrok' is not a Kernel \
+event category. Did you mean network? Categories: console, network, page, interaction, \
+screenshot, monitor, control, platform, connection, captcha, system.
+    """
+    from telemetry_lab.schema import CATEGORIES
+
+    if categories is None:
+        return
+    if isinstance(categories, str):
+        raise WrongInputError(
+            f"{function}(categories=...) expected a list of category names, got the string "
+            f"{categories!r}; pass [{categories!r}]"
+        )
+    for name in categories:
+        if name not in CATEGORIES:
+            raise UnknownCategory(
+                f"{function}(categories=...): {name!r} is not a Kernel event category."
+                f"{suggest(str(name), CATEGORIES)} Categories: {', '.join(CATEGORIES)}."
+            )

@@ -17,6 +17,10 @@ class WrongInputError(TelemetryLabError, TypeError):
     says what was expected, what arrived and which function produces the right input."""
 
 
+class UnknownCategory(TelemetryLabError, ValueError):
+    """A category name that is none of the Kernel event categories."""
+
+
 class EventTypeNotFound(TelemetryLabError, KeyError):
     """A session was asked for an event type it does not hold."""
 

@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pandas as pd
 
+from telemetry_lab.checks import require_frame, require_session
 from telemetry_lab.metrics.navigations import navigations
 from telemetry_lab.metrics.network import ESTIMATED, requests
 
@@ -170,6 +171,9 @@ def har(session: Session, *, redact: bool = True,
     """
     from telemetry_lab import __version__
 
+    require_session(session, function="har")
+    if navs is not None:
+        require_frame(navs, "navigations", function="har", argument="navs")
     navs = navigations(session) if navs is None else navs
     reqs = requests(session, navs=navs)
     pages, refs = _pages(navs)
@@ -211,6 +215,7 @@ def to_har(session: Session, path: str | Path, *, redact: bool = True) -> Path:
     ...     print(to_har(telemetry_lab.load_sample(), Path(tmp) / "shop.har").name)
     shop.har
     """
+    require_session(session, function="to_har")
     path = Path(path)
     path.write_text(json.dumps(har(session, redact=redact), ensure_ascii=False), "utf-8")
     return path

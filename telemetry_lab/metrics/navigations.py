@@ -42,6 +42,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from telemetry_lab.checks import describe, require_frame, require_session
+from telemetry_lab.errors import WrongInputError
 from telemetry_lab.metrics.columns import (
     BOOL,
     FLOAT64,
@@ -194,6 +196,14 @@ def assign_navigation(frame: pd.DataFrame, navs: pd.DataFrame) -> pd.DataFrame:
     >>> owner["nav_seq"].value_counts().sort_index().tolist()
     [54, 31, 16]
     """
+    require_frame(navs, "navigations", function="assign_navigation", argument="navs")
+    if not isinstance(frame, pd.DataFrame) or not {"ts", "target_id", "loader_id",
+                                                    "nav_seq"} <= set(frame.columns):
+        raise WrongInputError(
+            f"assign_navigation expected an event frame (session.frame(...), with ts, "
+            f"target_id, loader_id and nav_seq), got {describe(frame)}. Pass "
+            "session.frame(event_type)."
+        )
     pos = _positions(frame, navs)
     found = pos >= 0
     take = np.where(found, pos, 0)
@@ -278,6 +288,7 @@ def navigations(session: Session) -> pd.DataFrame:
     >>> bool(navs["unreliable"].any())
     False
     """
+    require_session(session, function="navigations")
     top = _top_level(session)
     events = session.events
     committed = micros(top["ts"])

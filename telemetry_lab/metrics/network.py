@@ -36,6 +36,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from telemetry_lab.checks import require_frame, require_session
 from telemetry_lab.metrics.columns import (
     BOOL,
     FLOAT64,
@@ -258,6 +259,9 @@ def requests(session: Session, *, navs: pd.DataFrame | None = None) -> pd.DataFr
                               request_id  hop  nav_seq  start_ms  outcome
     55  02BA3878A929BBF21C2B56705AEF480F    1        2    26.359  unknown
     """
+    require_session(session, function="requests")
+    if navs is not None:
+        require_frame(navs, "navigations", function="requests", argument="navs")
     sent = session.table("network_request", allow_missing=True)
     answered = session.table("network_response", allow_missing=True)
     failed = session.table("network_loading_failed", allow_missing=True)
@@ -361,6 +365,7 @@ def resource_summary(requests: pd.DataFrame) -> pd.DataFrame:
     1        Script        15   11557     47.442
     2         Fetch        10    1689    152.282
     """
+    require_frame(requests, "requests", function="resource_summary")
     return _summary(_per_request(requests), ["resource_type"])
 
 
@@ -390,6 +395,7 @@ def domain_summary(requests: pd.DataFrame) -> pd.DataFrame:
     2  127.0.0.2:36621        True         7         0
     3  127.0.0.3:36621        True         6         1
     """
+    require_frame(requests, "requests", function="domain_summary")
     out = _summary(_per_request(requests), ["host", "third_party", "domain"])
     return out[["host", "domain", *out.columns.drop(["host", "domain"])]]
 
@@ -443,6 +449,7 @@ def failures(requests: pd.DataFrame) -> pd.DataFrame:
     1        2      failed      net::ERR_BLOCKED_BY_ORB
     2        2    canceled  net::ERR_ABORTED (canceled)
     """
+    require_frame(requests, "requests", function="failures")
     bad = requests[requests["outcome"].isin(FAILED).to_numpy(bool)]
     status = bad["status"].astype(STRING)
     http = ("HTTP " + status + " " + bad["status_text"].fillna("")).str.strip()
