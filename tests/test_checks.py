@@ -95,8 +95,8 @@ def test_describe_names_each_output(outputs: dict[str, pd.DataFrame],
 
 
 def test_unknown_event_types_suggest_the_closest(shop: telemetry_lab.Session) -> None:
-    with pytest.raises(EventTypeNotFound, match="Did you mean network_request or "
-                                                "network_response?") as info:
+    with pytest.raises(EventTypeNotFound, match=r"Did you mean network_request or "
+                                                r"network_response\?") as info:
         shop.frame("network_requests")
     assert isinstance(info.value, KeyError)
     with pytest.raises(EventTypeNotFound, match="Did you mean page_load"):
@@ -110,7 +110,7 @@ def test_unknown_categories_are_rejected_before_any_request() -> None:
         telemetry_lab.capture("b", api_key="k", base_url="http://127.0.0.1:9",
                               categories=["netwrok"], spool=False)
     assert isinstance(info.value, ValueError)
-    with pytest.raises(UnknownCategory, match="'pages'.*Did you mean page?"):
+    with pytest.raises(UnknownCategory, match=r"'pages'.*Did you mean page\?"):
         telemetry_lab.fetch_events("b", api_key="k", base_url="http://127.0.0.1:9",
                                    categories=["network", "pages"])
     with pytest.raises(WrongInputError, match=r"pass \['network'\]"):
