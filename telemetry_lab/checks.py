@@ -104,7 +104,10 @@ def suggest(name: str, known: Iterable[str]) -> str:
     ' Did you mean network_request or network_response?'
     """
     close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.6)
-    return f" Did you mean {' or '.join(close)}?" if close else ""
+    if not close:
+        return ""
+    names = close[0] if len(close) == 1 else f"{', '.join(close[:-1])} or {close[-1]}"
+    return f" Did you mean {names}?"
 
 
 def require_categories(categories: Sequence[str] | None, *, function: str) -> None:

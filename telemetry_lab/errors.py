@@ -21,6 +21,10 @@ class UnknownCategory(TelemetryLabError, ValueError):
     """A category name that is none of the Kernel event categories."""
 
 
+class InvalidDuration(TelemetryLabError, ValueError):
+    """A ``since``/``until`` that is neither a duration (``5m``, ``2h``, ``30d``) nor RFC 3339."""
+
+
 class EventTypeNotFound(TelemetryLabError, KeyError):
     """A session was asked for an event type it does not hold."""
 

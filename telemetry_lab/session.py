@@ -129,7 +129,7 @@ class Session:
         close = suggest(event_type, self.types) or suggest(event_type, EVENT_TYPES)
         hint = close if event_type in EVENT_TYPES else (
             f" '{event_type}' is not a Kernel event type either.{close} Known types: "
-            + ", ".join(EVENT_TYPES)
+            + ", ".join(EVENT_TYPES) + "."
         )
         raise EventTypeNotFound(
             f"this session has no '{event_type}' events. Types present: {present}.{hint} "

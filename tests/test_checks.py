@@ -95,8 +95,8 @@ def test_describe_names_each_output(outputs: dict[str, pd.DataFrame],
 
 
 def test_unknown_event_types_suggest_the_closest(shop: telemetry_lab.Session) -> None:
-    with pytest.raises(EventTypeNotFound, match=r"Did you mean network_request or "
-                                                r"network_response\?") as info:
+    with pytest.raises(EventTypeNotFound, match=r"Did you mean network_request, "
+                                                r"network_response or network_idle\?") as info:
         shop.frame("network_requests")
     assert isinstance(info.value, KeyError)
     with pytest.raises(EventTypeNotFound, match="Did you mean page_load"):
