@@ -112,7 +112,7 @@ def test_missing_key_and_unknown_browser() -> None:
             capture("b", spool=False, progress=False)  # the Kernel API: a key is needed
         keyless = {k: v for k, v in FAST.items() if k != "api_key"}
         with replay(sample_path(), browser_id="b", api_key="other") as server, \
-                pytest.raises(AuthenticationError, match="asks for a key .401. and there is none"):
+                pytest.raises(AuthenticationError, match=r"asks for a key .401. and there is none"):
             capture("b", base_url=server.url, **keyless)
         with replay(sample_path(), browser_id="b") as server:  # a server that needs no key
             session = capture("b", base_url=server.url, **keyless).wait(timeout=30)
