@@ -212,11 +212,9 @@ def _bands(spans: pd.DataFrame, navigations: pd.DataFrame | None, rows: pd.DataF
     for i, ((target, _), span) in enumerate(spans.iterrows()):
         label = labels[i] + (f" · tab {str(target)[:6]}" if several_tabs else "")
         shapes.append({"type": "rect", "xref": "paper", "x0": 0, "x1": 1, "layer": "below",
-                       "y0": span["first"] - 0.5, "y1": span["last"] + 0.5, "line_width": 0,
+                       "y0": span["first"] - 0.5, "y1": span["last"] + 0.5,
+                       "line": {"color": MUTED, "width": 1},
                        "fillcolor": BAND_COLOR if i % 2 == 0 else "rgba(0,0,0,0)"})
-        shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "layer": "below",
-                       "y0": span["first"] - 0.5, "y1": span["first"] - 0.5,
-                       "line": {"color": MUTED, "width": 1}})
         notes.append({"xref": "paper", "x": 1, "xanchor": "right", "y": span["first"] - 0.5,
                       "yanchor": "top", "text": label, "showarrow": False,
                       "font": {"size": 11, "color": "#3c4043"}, "bgcolor": "rgba(255,255,255,0.8)"})
