@@ -159,8 +159,9 @@ def _axes(fig: go.Figure, row: int, count: int, *, x_max: float, y_title: str) -
 
 
 def _rows(frame: pd.DataFrame, key: tuple[object, object]) -> np.ndarray:
-    return (frame["target_id"].astype(object).eq(key[0])
-            & frame["nav_seq"].astype(object).eq(key[1])).to_numpy(bool)
+    target = frame["target_id"].astype(object).to_numpy()
+    nav = frame["nav_seq"].astype(object).to_numpy()
+    return np.asarray((target == key[0]) & (nav == key[1]), dtype=bool)
 
 
 def plot_layout_shifts(shifts: pd.DataFrame) -> go.Figure:

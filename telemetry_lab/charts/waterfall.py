@@ -209,13 +209,15 @@ def _bands(spans: pd.DataFrame, navigations: pd.DataFrame | None, rows: pd.DataF
     labels = nav_labels(frame).fillna("no navigation").tolist()
     several_tabs = len({k[0] for k in keys}) > 1
     shapes, notes = [], []
-    for i, ((target, _), span) in enumerate(spans.iterrows()):
-        label = labels[i] + (f" · tab {str(target)[:6]}" if several_tabs else "")
+    rows_of = zip(keys, spans["first"].to_numpy("float64"), spans["last"].to_numpy("float64"),
+                  strict=True)
+    for i, (key, first, last) in enumerate(rows_of):
+        label = labels[i] + (f" · tab {str(key[0])[:6]}" if several_tabs else "")
         shapes.append({"type": "rect", "xref": "paper", "x0": 0, "x1": 1, "layer": "below",
-                       "y0": span["first"] - 0.5, "y1": span["last"] + 0.5,
+                       "y0": first - 0.5, "y1": last + 0.5,
                        "line": {"color": MUTED, "width": 1},
                        "fillcolor": BAND_COLOR if i % 2 == 0 else "rgba(0,0,0,0)"})
-        notes.append({"xref": "paper", "x": 1, "xanchor": "right", "y": span["first"] - 0.5,
+        notes.append({"xref": "paper", "x": 1, "xanchor": "right", "y": first - 0.5,
                       "yanchor": "top", "text": label, "showarrow": False,
                       "font": {"size": 11, "color": "#3c4043"}, "bgcolor": "rgba(255,255,255,0.8)"})
     return shapes, notes

@@ -190,8 +190,8 @@ def _document_ends(out: pd.DataFrame, navs: pd.DataFrame, pending: np.ndarray,
     is_doc = (
         pending
         & out["resource_type"].eq("Document").fillna(False).to_numpy(bool)
-        & out["loader_id"].eq(own["loader_id"].to_numpy(object)).fillna(False).to_numpy(bool)
-        & out["frame_id"].eq(own["frame_id"].to_numpy(object)).fillna(False).to_numpy(bool)
+        & (out["loader_id"].astype(object).to_numpy() == own["loader_id"].to_numpy(object))
+        & (out["frame_id"].astype(object).to_numpy() == own["frame_id"].to_numpy(object))
     )
     dcl = own["dom_content_loaded_ms"].to_numpy("float64", na_value=np.nan)
     first = own["ttfb_upper_ms"].to_numpy("float64", na_value=np.nan)
