@@ -210,4 +210,5 @@ def test_five_thousand_requests_stay_a_few_traces(reqs: pd.DataFrame) -> None:
     assert sum(len(t.y) for t in fig.data if t.type == "bar") == len(many)
     labels = list(fig.layout.yaxis.ticktext)
     assert len(labels) == len(set(labels)) == len(many)  # every row labelled, at a fixed height
-    assert fig.layout.height == 18 * len(many) + 260
+    assert fig.layout.height == 18 * (len(many) + 3) + 150 + 60 + 30
+    assert fig.layout.xaxis2.side == "top" and fig.layout.xaxis2.matches == "x"

@@ -58,6 +58,9 @@ _HOVER = (
 )
 #: Row height in pixels: the figure grows with the rows, so every row keeps its label.
 ROW_PX = 18
+#: Rows of room above the first request for the marker names; margins (px) for title, legend
+#: and axis; above this many rows the time axis is repeated on top.
+_HEAD_ROWS, _TOP_PX, _BOTTOM_PX, _TOP_AXIS_ROWS = 3, 150, 60, 40
 #: Bar thickness in rows: set, not left to Plotly, which sizes a trace's bars by the distance
 #: between its rows.
 _ROW = 0.7
@@ -409,17 +412,26 @@ def plot_waterfall(
     labels = np.where(lcp_rows, "<b>★ " + labels.astype(str) + "</b>", labels)
     shapes, notes = _bands(spans, navigations, rows)
     span_ms = float(np.nanmax(np.concatenate([x1, stop_ms, x0]))) or 1.0
-    several = len(spans) > 1
+    axis = "ms from first navigation start" if len(spans) > 1 else "ms from navigation start"
+    height = int(ROW_PX * (n + _HEAD_ROWS) + _TOP_PX + _BOTTOM_PX + 30 * (n > _TOP_AXIS_ROWS))
     fig = go.Figure(data=traces, layout={
         "barmode": "overlay",
-        "height": int(ROW_PX * n + 260),
+        "height": height,
+        "margin": {"t": _TOP_PX, "b": _BOTTOM_PX},
         "shapes": shapes,
         "annotations": notes + _names(marks, span_ms),
-        "xaxis": {"title": {"text": "ms from first navigation start" if several
-                            else "ms from navigation start"}, "rangemode": "tozero",
-},
-        "yaxis": {"range": [n - 0.5, -0.5 - (0.03 * n + 1.5)], "showgrid": False,
+        "xaxis": {"title": {"text": axis}, "rangemode": "tozero"},
+        "yaxis": {"range": [n - 0.5, -0.5 - _HEAD_ROWS], "showgrid": False,
                   "zeroline": False, "title": {"text": "requests, in start order", "standoff": 12},
                   "tickvals": y, "ticktext": labels, "tickfont": {"size": 11}},
+        # in pixels, not fractions of a figure that grows with its rows
+        "legend": {"y": 1 + (34 if n > _TOP_AXIS_ROWS else 6) / (ROW_PX * (n + _HEAD_ROWS)),
+                   "yanchor": "bottom"},
     })
-    return apply(fig, title=title)
+    if n > _TOP_AXIS_ROWS:  # a tall waterfall gets the time axis on top too
+        fig.update_layout(xaxis2={"matches": "x", "overlaying": "x", "side": "top",
+                                  "showgrid": False}, margin={"t": _TOP_PX + 30})
+        fig.add_trace(go.Scatter(x=[0], y=[None], xaxis="x2", showlegend=False,
+                                 hoverinfo="skip", name="top axis"))
+    apply(fig, title=title)
+    return fig.update_layout(title_y=1 - 12 / height, title_yanchor="top")
