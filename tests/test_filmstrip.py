@@ -12,8 +12,8 @@ def test_filmstrip_rows_are_navigations_and_x_is_ms_after_start() -> None:
     session = telemetry_lab.load_sample()
     fig = plot_filmstrip(session)
     shots = telemetry_lab.screenshots(session)
-    assert [t.split(" ", 1)[1] for t in fig.layout.yaxis.ticktext] == [
-        "#1 /shop/", "#2 /shop/product/trail-runner-2", "#3 /shop/cart"]
+    assert list(fig.layout.yaxis.ticktext) == [
+        "nav 1 · /shop/", "nav 2 · /shop/product/trail-runner-2", "nav 3 · /shop/cart"]
     assert [round(i.x, 3) for i in fig.layout.images] == shots["at_ms"].tolist()
     assert [i.y for i in fig.layout.images] == [0, 1, 1, 2]
     assert all(i.source.startswith("data:image/png;base64,") for i in fig.layout.images)

@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from telemetry_lab.charts.labels import nav_labels
 from telemetry_lab.charts.theme import SEQUENCE, apply
-from telemetry_lab.charts.vitals import _nav_label
+from telemetry_lab.checks import require_frame, require_session
 from telemetry_lab.metrics.columns import select
 from telemetry_lab.metrics.navigations import navigations
 from telemetry_lab.metrics.screenshots import screenshots
@@ -47,9 +48,12 @@ def plot_filmstrip(session: Session, *, navs: pd.DataFrame | None = None,
     -------
     plotly.graph_objects.Figure
         x: ms after the navigation start (the waterfall's axis); y: one row per navigation
-        (``<tab> #<nav_seq> <path>``); a thumbnail per screenshot (its PNG as a data URI) and
+        (``nav <nav_seq> · <path>``); a thumbnail per screenshot (its PNG as a data URI) and
         one marker trace whose hover gives the trigger, size and time.
     """
+    require_session(session, function="plot_filmstrip")
+    if navs is not None:
+        require_frame(navs, "navigations", function="plot_filmstrip", argument="navs")
     every = navigations(session)
     shots = screenshots(session, navs=every)
     rows = every if navs is None else navs
@@ -61,7 +65,7 @@ def plot_filmstrip(session: Session, *, navs: pd.DataFrame | None = None,
     row_of = pd.Series(np.arange(len(keys)), index=keys)
     y = row_of.reindex(pd.MultiIndex.from_frame(shots[_NAV].astype(object))).to_numpy("float64")
     x = shots["at_ms"].to_numpy("float64", na_value=np.nan)
-    labels = _nav_label(rows.set_index(_NAV).reindex(keys).reset_index()).tolist()
+    labels = nav_labels(rows.set_index(_NAV).reindex(keys).reset_index()).tolist()
     span = float(np.nanmax(x)) if len(x) and np.isfinite(x).any() else 1000.0
     width = max(span / 7, 250.0)
     hover = ("trigger " + shots["trigger"].fillna("?") + "<br>"

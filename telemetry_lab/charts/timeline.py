@@ -37,6 +37,7 @@ from telemetry_lab.charts.theme import (
     SEQUENCE,
     apply,
 )
+from telemetry_lab.checks import require_frame, require_session
 from telemetry_lab.metrics.columns import micros, select
 from telemetry_lab.metrics.console import raw_messages
 from telemetry_lab.metrics.effects import WINDOW_MS, attribute, candidates, inputs
@@ -158,6 +159,9 @@ def plot_timeline(session: Session, *, navs: pd.DataFrame | None = None,
         x: seconds since the first event drawn; y: one lane per tab and kind (tick labels
         ``<tab 4 chars> · <lane>``).
     """
+    require_session(session, function="plot_timeline")
+    if navs is not None:
+        require_frame(navs, "navigations", function="plot_timeline", argument="navs")
     every = navigations(session)
     chosen = every if navs is None else navs
     table = inputs(session, every, window_ms=window_ms)

@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from telemetry_lab.checks import require_session
 from telemetry_lab.metrics.columns import FLOAT64, INT64, STRING, arrow, from_micros, micros
 
 if TYPE_CHECKING:
@@ -304,6 +305,7 @@ def commands(session: Session, *, window_ms: float = WINDOW_MS) -> pd.DataFrame:
         (the seq of the ``interaction_*`` or ``page_navigation`` it produced) and
         ``input_latency_ms`` (command to that event).
     """
+    require_session(session, function="commands")
     linked = link(command_table(session), page_inputs(session), window_ms=window_ms)
     return pd.DataFrame({
         "seq": arrow(linked["seq"], INT64),

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from telemetry_lab.checks import require_frame, require_session
 from telemetry_lab.metrics.columns import (
     FLOAT64,
     INT64,
@@ -313,6 +314,9 @@ def effects(session: Session, *, window_ms: float = WINDOW_MS,
     1     request          53   221.301     http://127.0.0.1:37031/agent/search
     2  navigation          54    282.46     http://127.0.0.1:37031/agent/search
     """
+    require_session(session, function="effects")
+    if navs is not None:
+        require_frame(navs, "navigations", function="effects", argument="navs")
     navs = navigations(session) if navs is None else navs
     table = inputs(session, navs, window_ms=window_ms)
     pairs = attribute(table, candidates(session, navs), window_ms=window_ms)

@@ -34,6 +34,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from telemetry_lab.checks import require_frame, require_session
 from telemetry_lab.errors import ScreenshotNotFound
 from telemetry_lab.metrics.columns import FLOAT64, INT64, STRING, arrow, micros, select
 from telemetry_lab.metrics.navigations import assign_navigation, navigations
@@ -111,6 +112,9 @@ def screenshots(session: Session, *, navs: pd.DataFrame | None = None) -> pd.Dat
         ``source_event``), ``width``, ``height`` (pixels, from the PNG header) and ``bytes``
         (the PNG's size; null when the event carries no image, e.g. truncated).
     """
+    require_session(session, function="screenshots")
+    if navs is not None:
+        require_frame(navs, "navigations", function="screenshots", argument="navs")
     navs = navigations(session) if navs is None else navs
     frame = select(session, "monitor_screenshot", _CONTEXT)
     png = session.table("monitor_screenshot", allow_missing=True)["png"]
@@ -154,6 +158,7 @@ def screenshot_at(session: Session, t: Any, *, target_id: str | None = None) -> 
     ScreenshotNotFound
         No screenshot (with an image) at or before ``t``.
     """
+    require_session(session, function="screenshot_at")
     when = pd.Timestamp(t)
     when = when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
     table = session.table("monitor_screenshot", allow_missing=True)
