@@ -28,3 +28,13 @@ def test_filmstrip_of_chosen_navigations_and_thumbnail_limit() -> None:
     assert len(fig.layout.yaxis.ticktext) == 1
     assert len(fig.data[0].x) == 2 and len(fig.layout.images) == 1
     assert np.allclose(fig.data[0].x, [520.931, 3219.0])
+
+
+def test_no_screenshots_says_so() -> None:
+    from envelopes import Recording
+
+    rec = Recording()
+    rec.navigate(0, 1, request_ms=0)
+    fig = plot_filmstrip(rec.session())
+    assert fig.layout.annotations[0].text == "no screenshots"
+    assert not fig.layout.images

@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from telemetry_lab.charts.labels import nav_labels
-from telemetry_lab.charts.theme import SEQUENCE, apply
+from telemetry_lab.charts.theme import SEQUENCE, apply, empty_figure
 from telemetry_lab.checks import require_frame, require_session
 from telemetry_lab.metrics.columns import select
 from telemetry_lab.metrics.navigations import navigations
@@ -62,6 +62,8 @@ def plot_filmstrip(session: Session, *, navs: pd.DataFrame | None = None,
     if navs is None:
         keys = keys[keys.isin(shot_keys)]
     shots = shots[shot_keys.isin(keys)].reset_index(drop=True)
+    if not len(shots):
+        return empty_figure("no screenshots", title="Filmstrip: screenshots by navigation")
     row_of = pd.Series(np.arange(len(keys)), index=keys)
     y = row_of.reindex(pd.MultiIndex.from_frame(shots[_NAV].astype(object))).to_numpy("float64")
     x = shots["at_ms"].to_numpy("float64", na_value=np.nan)

@@ -36,6 +36,7 @@ from telemetry_lab.charts.theme import (
     RESOURCE_TYPE_COLORS,
     SEQUENCE,
     apply,
+    empty_figure,
 )
 from telemetry_lab.checks import require_frame, require_session
 from telemetry_lab.metrics.columns import micros, select
@@ -162,6 +163,9 @@ def plot_timeline(session: Session, *, navs: pd.DataFrame | None = None,
     require_session(session, function="plot_timeline")
     if navs is not None:
         require_frame(navs, "navigations", function="plot_timeline", argument="navs")
+    title = "Interaction timeline: inputs, commands and what they caused"
+    if not len(session):
+        return empty_figure("no events", title=title)
     every = navigations(session)
     chosen = every if navs is None else navs
     table = inputs(session, every, window_ms=window_ms)
@@ -228,7 +232,7 @@ def plot_timeline(session: Session, *, navs: pd.DataFrame | None = None,
                "showgrid": True, "zeroline": False},
         margin={"t": 150},
     )
-    return apply(fig, title="Interaction timeline: inputs, commands and what they caused")
+    return apply(fig, title=title)
 
 
 def _input_traces(table: pd.DataFrame, lanes: _Lanes, sec: Seconds) -> list[go.Scatter | None]:
