@@ -69,7 +69,7 @@ def plot_filmstrip(session: Session, *, navs: pd.DataFrame | None = None,
     x = shots["at_ms"].to_numpy("float64", na_value=np.nan)
     labels = nav_labels(rows.set_index(_NAV).reindex(keys).reset_index()).tolist()
     span = float(np.nanmax(x)) if len(x) and np.isfinite(x).any() else 1000.0
-    width = max(span / 7, 250.0)
+    width = max(span / 4, 400.0)  # screenshots are at least 2 s apart: no overlap below 8 s
     hover = ("trigger " + shots["trigger"].fillna("?") + "<br>"
              + shots["at_ms"].round(0).astype("string").fillna("?") + " ms · "
              + shots["width"].astype("string").fillna("?") + "×"
