@@ -236,3 +236,13 @@ def test_agent_background_is_not_attributed_to_the_screenshot(
     assert not set(table["effect_seq"]) & seqs
     screenshot = next(a for a in expected["actions"] if a["kind"] == "screenshot")
     assert table[table["input_seq"].isin(screenshot["cdp_command_seqs"])].empty
+
+
+def test_wrong_inputs_say_what_to_pass() -> None:
+    session = telemetry_lab.load_sample()
+    with pytest.raises(telemetry_lab.TelemetryLabError, match=r"Pass the Session itself"):
+        effects(telemetry_lab.vitals(session))
+    with pytest.raises(TypeError, match=r"navigations\(session\)"):
+        effects(session, navs=telemetry_lab.requests(session))
+    empty = telemetry_lab.plot_timeline(Recording().session())
+    assert empty.layout.annotations[0].text == "no events"

@@ -12,8 +12,8 @@ def test_filmstrip_rows_are_navigations_and_x_is_ms_after_start() -> None:
     session = telemetry_lab.load_sample()
     fig = plot_filmstrip(session)
     shots = telemetry_lab.screenshots(session)
-    assert [t.split(" ", 1)[1] for t in fig.layout.yaxis.ticktext] == [
-        "#1 /shop/", "#2 /shop/product/trail-runner-2", "#3 /shop/cart"]
+    assert list(fig.layout.yaxis.ticktext) == [
+        "nav 1 · /shop/", "nav 2 · /shop/product/trail-runner-2", "nav 3 · /shop/cart"]
     assert [round(i.x, 3) for i in fig.layout.images] == shots["at_ms"].tolist()
     assert [i.y for i in fig.layout.images] == [0, 1, 1, 2]
     assert all(i.source.startswith("data:image/png;base64,") for i in fig.layout.images)
@@ -28,3 +28,13 @@ def test_filmstrip_of_chosen_navigations_and_thumbnail_limit() -> None:
     assert len(fig.layout.yaxis.ticktext) == 1
     assert len(fig.data[0].x) == 2 and len(fig.layout.images) == 1
     assert np.allclose(fig.data[0].x, [520.931, 3219.0])
+
+
+def test_no_screenshots_says_so() -> None:
+    from envelopes import Recording
+
+    rec = Recording()
+    rec.navigate(0, 1, request_ms=0)
+    fig = plot_filmstrip(rec.session())
+    assert fig.layout.annotations[0].text == "no screenshots"
+    assert not fig.layout.images

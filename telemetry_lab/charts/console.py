@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from telemetry_lab.charts.theme import FAILURE_COLOR, MUTED, RATING_COLORS, apply
+from telemetry_lab.charts.theme import FAILURE_COLOR, MUTED, RATING_COLORS, apply, empty_figure
+from telemetry_lab.checks import require_frame
 
 #: Message kinds drawn, in legend order: (name, colour, marker symbol).
 KINDS: dict[str, tuple[str, str, str]] = {
@@ -42,6 +43,9 @@ def plot_console(messages: pd.DataFrame) -> go.Figure:
         (cut to 70 characters) and its count; one marker trace per kind (warnings apart from
         other logs), hover with the full message, location, navigation and top stack frame.
     """
+    require_frame(messages, "console_messages", function="plot_console")
+    if not len(messages):
+        return empty_figure("no console messages", title="Console messages by template")
     rows = messages.sort_values(["ts", "seq"], kind="stable")
     warning = rows["level"].eq("warning").fillna(False).to_numpy(bool)
     kind = np.where(rows["kind"].eq("log").to_numpy(bool) & warning, "warning",

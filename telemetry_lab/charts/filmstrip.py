@@ -16,8 +16,10 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from telemetry_lab.charts.theme import SEQUENCE, apply
-from telemetry_lab.charts.vitals import _nav_label
+from telemetry_lab.charts.labels import nav_labels
+from telemetry_lab.charts.theme import SEQUENCE, apply, empty_figure
+from telemetry_lab.checks import require_frame, require_session
+from telemetry_lab.metrics.columns import select
 from telemetry_lab.metrics.navigations import navigations
 from telemetry_lab.metrics.screenshots import screenshots
 
@@ -46,9 +48,12 @@ def plot_filmstrip(session: Session, *, navs: pd.DataFrame | None = None,
     -------
     plotly.graph_objects.Figure
         x: ms after the navigation start (the waterfall's axis); y: one row per navigation
-        (``<tab> #<nav_seq> <path>``); a thumbnail per screenshot (its PNG as a data URI) and
+        (``nav <nav_seq> · <path>``); a thumbnail per screenshot (its PNG as a data URI) and
         one marker trace whose hover gives the trigger, size and time.
     """
+    require_session(session, function="plot_filmstrip")
+    if navs is not None:
+        require_frame(navs, "navigations", function="plot_filmstrip", argument="navs")
     every = navigations(session)
     shots = screenshots(session, navs=every)
     rows = every if navs is None else navs
@@ -57,12 +62,14 @@ def plot_filmstrip(session: Session, *, navs: pd.DataFrame | None = None,
     if navs is None:
         keys = keys[keys.isin(shot_keys)]
     shots = shots[shot_keys.isin(keys)].reset_index(drop=True)
+    if not len(shots):
+        return empty_figure("no screenshots", title="Filmstrip: screenshots by navigation")
     row_of = pd.Series(np.arange(len(keys)), index=keys)
     y = row_of.reindex(pd.MultiIndex.from_frame(shots[_NAV].astype(object))).to_numpy("float64")
     x = shots["at_ms"].to_numpy("float64", na_value=np.nan)
-    labels = _nav_label(rows.set_index(_NAV).reindex(keys).reset_index()).tolist()
+    labels = nav_labels(rows.set_index(_NAV).reindex(keys).reset_index()).tolist()
     span = float(np.nanmax(x)) if len(x) and np.isfinite(x).any() else 1000.0
-    width = max(span / 7, 250.0)
+    width = max(span / 4, 400.0)  # screenshots are at least 2 s apart: no overlap below 8 s
     hover = ("trigger " + shots["trigger"].fillna("?") + "<br>"
              + shots["at_ms"].round(0).astype("string").fillna("?") + " ms · "
              + shots["width"].astype("string").fillna("?") + "×"
@@ -91,7 +98,7 @@ def _images(session: Session, shots: pd.DataFrame, x: np.ndarray, y: np.ndarray,
     size = pd.Series(y).groupby(y).transform("size").to_numpy()
     step = np.maximum(np.ceil(size / max(limit, 1)), 1)
     chosen = np.flatnonzero((rank % step == 0) & ~np.isnan(x) & ~np.isnan(y))
-    frame = session.frame("monitor_screenshot")[["seq"]]
+    frame = select(session, "monitor_screenshot", ("seq",))
     position = pd.Series(np.arange(len(frame)), index=frame["seq"].to_numpy())
     rows = position.reindex(shots["seq"].to_numpy()[chosen]).to_numpy("int64")
     png = session.table("monitor_screenshot")["png"].take(rows).to_pylist()

@@ -36,10 +36,12 @@ from telemetry_lab.charts.theme import (
     RESOURCE_TYPE_COLORS,
     SEQUENCE,
     apply,
+    empty_figure,
 )
-from telemetry_lab.metrics.columns import micros
+from telemetry_lab.checks import require_frame, require_session
+from telemetry_lab.metrics.columns import micros, select
 from telemetry_lab.metrics.console import raw_messages
-from telemetry_lab.metrics.effects import attribute, candidates, inputs
+from telemetry_lab.metrics.effects import WINDOW_MS, attribute, candidates, inputs
 from telemetry_lab.metrics.navigations import _disconnects, navigations
 from telemetry_lab.metrics.network import _link, _take
 from telemetry_lab.metrics.vitals import layout_shifts, lcp_candidates
@@ -136,7 +138,7 @@ def _darker(color: str) -> str:
 
 
 def plot_timeline(session: Session, *, navs: pd.DataFrame | None = None,
-                  window_ms: float = 1000, thumbnails: int = 24) -> go.Figure:
+                  window_ms: float = WINDOW_MS, thumbnails: int = 24) -> go.Figure:
     """The interaction timeline of a session (see the module docstring for what is drawn).
 
     Parameters
@@ -158,6 +160,12 @@ def plot_timeline(session: Session, *, navs: pd.DataFrame | None = None,
         x: seconds since the first event drawn; y: one lane per tab and kind (tick labels
         ``<tab 4 chars> · <lane>``).
     """
+    require_session(session, function="plot_timeline")
+    if navs is not None:
+        require_frame(navs, "navigations", function="plot_timeline", argument="navs")
+    title = "Interaction timeline: inputs, commands and what they caused"
+    if not len(session):
+        return empty_figure("no events", title=title)
     every = navigations(session)
     chosen = every if navs is None else navs
     table = inputs(session, every, window_ms=window_ms)
@@ -199,8 +207,8 @@ def plot_timeline(session: Session, *, navs: pd.DataFrame | None = None,
     traces += _page_traces(every, shifts, lcp, lanes, sec)
     traces += _network_traces(reqs, every, lanes, sec)
     traces += _console_traces(session, lanes, sec)
-    shots = session.frame("monitor_screenshot", allow_missing=True)[
-        ["seq", "ts", "target_id", "source_event"]].sort_values(["ts", "seq"], kind="stable")
+    shots = select(session, "monitor_screenshot", ("seq", "ts", "target_id", "source_event"))
+    shots = shots.sort_values(["ts", "seq"], kind="stable")
     shot_x = sec(micros(shots["ts"]))
     shot_y = lanes.y(shots["target_id"].to_numpy(object), "screenshots")
     traces.append(_points("screenshot", shot_x, shot_y,
@@ -224,7 +232,7 @@ def plot_timeline(session: Session, *, navs: pd.DataFrame | None = None,
                "showgrid": True, "zeroline": False},
         margin={"t": 150},
     )
-    return apply(fig, title="Interaction timeline: inputs, commands and what they caused")
+    return apply(fig, title=title)
 
 
 def _input_traces(table: pd.DataFrame, lanes: _Lanes, sec: Seconds) -> list[go.Scatter | None]:
@@ -350,7 +358,7 @@ def _thumbnails(session: Session, x: np.ndarray, y: np.ndarray, limit: int
         return []
     chosen = usable[np.unique(np.linspace(0, len(usable) - 1, min(limit, len(usable))).round()
                               .astype(int))]
-    frame = session.frame("monitor_screenshot")[["ts", "seq"]]
+    frame = select(session, "monitor_screenshot", ("ts", "seq"))
     order = frame.assign(row=np.arange(len(frame))).sort_values(["ts", "seq"], kind="stable")
     rows = order["row"].to_numpy()[chosen]
     png = session.table("monitor_screenshot")["png"].take(rows).to_pylist()

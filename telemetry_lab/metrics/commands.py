@@ -51,11 +51,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from telemetry_lab.checks import require_session
 from telemetry_lab.metrics.columns import FLOAT64, INT64, STRING, arrow, from_micros, micros
 
 if TYPE_CHECKING:
     from telemetry_lab.session import Session
 
+#: The default window (ms): of an input's effects, and of a command's page input.
+WINDOW_MS = 1000.0
 #: What a CDP command produces on the page, by ``method`` or ``method:event_type``.
 CDP_PRODUCES: dict[str, str] = {
     "Input.dispatchMouseEvent:mousePressed": "click",
@@ -281,7 +284,7 @@ def command_table(session: Session) -> pd.DataFrame:
                                                             ignore_index=True)
 
 
-def commands(session: Session, *, window_ms: float = 1000) -> pd.DataFrame:
+def commands(session: Session, *, window_ms: float = WINDOW_MS) -> pd.DataFrame:
     """Every agent command with its role, tab, the page input it produced and its latency.
 
     Parameters
@@ -302,6 +305,7 @@ def commands(session: Session, *, window_ms: float = 1000) -> pd.DataFrame:
         (the seq of the ``interaction_*`` or ``page_navigation`` it produced) and
         ``input_latency_ms`` (command to that event).
     """
+    require_session(session, function="commands")
     linked = link(command_table(session), page_inputs(session), window_ms=window_ms)
     return pd.DataFrame({
         "seq": arrow(linked["seq"], INT64),

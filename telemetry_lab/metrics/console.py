@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from telemetry_lab.checks import require_frame, require_session
 from telemetry_lab.metrics.columns import FLOAT64, INT64, STRING, TIME, arrow, micros
 from telemetry_lab.metrics.navigations import assign_navigation, navigations
 
@@ -111,6 +112,9 @@ def messages(session: Session, *, navs: pd.DataFrame | None = None) -> pd.DataFr
     >>> messages(telemetry_lab.load_sample())["kind"].value_counts().to_dict()
     {'log': 8, 'console': 1, 'exception': 1}
     """
+    require_session(session, function="console_messages")
+    if navs is not None:
+        require_frame(navs, "navigations", function="console_messages", argument="navs")
     navs = navigations(session) if navs is None else navs
     frame, kind = raw_messages(session)
     thrown = kind == "exception"
@@ -170,6 +174,9 @@ def console(session: Session, *, navs: pd.DataFrame | None = None) -> pd.DataFra
     >>> thrown["top_frame"].split(" ")[0]
     'refreshSlot'
     """
+    require_session(session, function="console")
+    if navs is not None:
+        require_frame(navs, "navigations", function="console", argument="navs")
     rows = messages(session, navs=navs)
     keys = ["target_id", "nav_seq", "kind", "level", "template", "location"]
     groups = rows.groupby(keys, dropna=False, sort=False)

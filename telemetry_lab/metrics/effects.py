@@ -43,8 +43,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from telemetry_lab.metrics.columns import FLOAT64, INT64, STRING, arrow, from_micros, micros
-from telemetry_lab.metrics.commands import command_table, link, page_inputs
+from telemetry_lab.checks import require_frame, require_session
+from telemetry_lab.metrics.columns import (
+    FLOAT64,
+    INT64,
+    STRING,
+    arrow,
+    from_micros,
+    micros,
+    select,
+)
+from telemetry_lab.metrics.commands import WINDOW_MS, command_table, link, page_inputs
 from telemetry_lab.metrics.navigations import _disconnects, assign_navigation, navigations
 from telemetry_lab.metrics.vitals import layout_shifts, lcp_candidates
 
@@ -80,14 +89,13 @@ def _rows(effect: str | np.ndarray, frame: pd.DataFrame, t: np.ndarray, target: 
 
 
 def _network(session: Session) -> list[pd.DataFrame]:
-    sent = session.frame("network_request", allow_missing=True)
+    keys = ("seq", "ts", "target_id", "request_id", "url")
+    sent = select(session, "network_request", (*keys, "method", "resource_type"))
     requests = _rows("request", sent, micros(sent["ts"]), sent["target_id"].to_numpy(object),
                      sent["url"].to_numpy(object),
                      (_text(sent["method"]) + " " + _text(sent["resource_type"])).to_numpy())
-    urls = sent.drop_duplicates(["target_id", "request_id"], keep="last").set_index(
-        ["target_id", "request_id"])["url"]
-    failed = session.frame("network_loading_failed", allow_missing=True)
-    answered = session.frame("network_response", allow_missing=True)
+    failed = select(session, "network_loading_failed", (*keys, "error_text", "canceled"))
+    answered = select(session, "network_response", (*keys, "status", "status_text"))
     answered = answered[answered["status"].fillna(0).to_numpy("int64") >= 400]
     out = [requests]
     for frame, detail in (
@@ -95,8 +103,11 @@ def _network(session: Session) -> list[pd.DataFrame]:
          + np.where(failed["canceled"].fillna(False).to_numpy(bool), " (canceled)", "")),
         (answered, "HTTP " + _text(answered["status"]) + " " + _text(answered["status_text"])),
     ):
-        keys = pd.MultiIndex.from_frame(frame[["target_id", "request_id"]])
-        url = frame["url"].fillna(pd.Series(urls.reindex(keys).to_numpy(), index=frame.index))
+        asked = sent[sent["request_id"].isin(frame["request_id"]).to_numpy(bool)]
+        urls = asked.drop_duplicates(["target_id", "request_id"], keep="last").set_index(
+            ["target_id", "request_id"])["url"]
+        where = pd.MultiIndex.from_frame(frame[["target_id", "request_id"]])
+        url = frame["url"].fillna(pd.Series(urls.reindex(where).to_numpy(), index=frame.index))
         out.append(_rows("request_failed", frame, micros(frame["ts"]),
                          frame["target_id"].to_numpy(object), url.to_numpy(object),
                          pd.Series(detail).str.strip().to_numpy()))
@@ -139,7 +150,7 @@ def _page(session: Session, navs: pd.DataFrame, shifts: pd.DataFrame | None,
 def _console_and_screens(session: Session) -> list[pd.DataFrame]:
     logs = session.frame("console_log", allow_missing=True)
     errors = session.frame("console_error", allow_missing=True)
-    shots = session.frame("monitor_screenshot", allow_missing=True)
+    shots = select(session, "monitor_screenshot", ("seq", "ts", "target_id", "source_event"))
     thrown = errors["source_event"].eq(_EXCEPTION).fillna(False).to_numpy(bool)
     trigger = shots["source_event"].astype(object)
     prompted = ~trigger.isin(UNPROMPTED_SCREENSHOTS).to_numpy(bool)
@@ -265,7 +276,7 @@ def _link_rows(links: pd.DataFrame, candidates: pd.DataFrame, inputs: pd.DataFra
     })
 
 
-def effects(session: Session, *, window_ms: float = 1000,
+def effects(session: Session, *, window_ms: float = WINDOW_MS,
             navs: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every (input, effect) pair by the attribution rule of this module.
 
@@ -303,6 +314,9 @@ def effects(session: Session, *, window_ms: float = 1000,
     1     request          53   221.301     http://127.0.0.1:37031/agent/search
     2  navigation          54    282.46     http://127.0.0.1:37031/agent/search
     """
+    require_session(session, function="effects")
+    if navs is not None:
+        require_frame(navs, "navigations", function="effects", argument="navs")
     navs = navigations(session) if navs is None else navs
     table = inputs(session, navs, window_ms=window_ms)
     pairs = attribute(table, candidates(session, navs), window_ms=window_ms)

@@ -33,8 +33,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from telemetry_lab.checks import require_frame, require_session
 from telemetry_lab.metrics.columns import BOOL, FLOAT64, INT64, STRING, arrow, from_micros
-from telemetry_lab.metrics.effects import attribute, candidates, inputs
+from telemetry_lab.metrics.effects import WINDOW_MS, attribute, candidates, inputs
 from telemetry_lab.metrics.navigations import navigations
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ _COUNTS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def interactions(session: Session, *, window_ms: float = 1000,
+def interactions(session: Session, *, window_ms: float = WINDOW_MS,
                  navs: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every input (clicks, key presses, scrolls, agent commands) with what it caused.
 
@@ -94,6 +95,12 @@ def interactions(session: Session, *, window_ms: float = 1000,
     1   46  #password           45             2.657
     2   51   #sign-in           50              5.88
     """
+    require_session(session, function="interactions")
+    if navs is not None:
+        require_frame(navs, "navigations", function="interactions", argument="navs")
+    require_session(session, function="interactions")
+    if navs is not None:
+        require_frame(navs, "navigations", function="interactions", argument="navs")
     navs = navigations(session) if navs is None else navs
     table = inputs(session, navs, window_ms=window_ms)
     pairs = attribute(table, candidates(session, navs), window_ms=window_ms)
@@ -175,6 +182,7 @@ def responses(table: pd.DataFrame) -> pd.DataFrame:
     1        2       90.065            34.914             7
     2        3      209.524             5.108             3
     """
+    require_frame(table, "interactions", function="responses", argument="table")
     mine = table[table["kind"].isin(RESPONSIVE).to_numpy(bool) & table["nav_seq"].notna()
                  .to_numpy(bool)]
     groups = mine.groupby(_KEY, sort=True)

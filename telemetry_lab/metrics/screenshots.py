@@ -34,14 +34,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from telemetry_lab.checks import require_frame, require_session
 from telemetry_lab.errors import ScreenshotNotFound
-from telemetry_lab.metrics.columns import FLOAT64, INT64, STRING, arrow, micros
+from telemetry_lab.metrics.columns import FLOAT64, INT64, STRING, arrow, micros, select
 from telemetry_lab.metrics.navigations import assign_navigation, navigations
 
 if TYPE_CHECKING:
     from telemetry_lab.session import Session
 
 _PNG = b"\x89PNG\r\n\x1a\n"
+#: The columns read besides the PNG (never converted to pandas).
+_CONTEXT = ("seq", "ts", "target_id", "loader_id", "nav_seq", "source_event")
 #: Base64 characters that hold a PNG's signature and IHDR width and height (24 bytes).
 _HEADER_CHARS = 32
 
@@ -109,8 +112,11 @@ def screenshots(session: Session, *, navs: pd.DataFrame | None = None) -> pd.Dat
         ``source_event``), ``width``, ``height`` (pixels, from the PNG header) and ``bytes``
         (the PNG's size; null when the event carries no image, e.g. truncated).
     """
+    require_session(session, function="screenshots")
+    if navs is not None:
+        require_frame(navs, "navigations", function="screenshots", argument="navs")
     navs = navigations(session) if navs is None else navs
-    frame = session.frame("monitor_screenshot", allow_missing=True)
+    frame = select(session, "monitor_screenshot", _CONTEXT)
     png = session.table("monitor_screenshot", allow_missing=True)["png"]
     owner = assign_navigation(frame, navs)
     width, height = _dimensions(png)
@@ -152,12 +158,14 @@ def screenshot_at(session: Session, t: Any, *, target_id: str | None = None) -> 
     ScreenshotNotFound
         No screenshot (with an image) at or before ``t``.
     """
+    require_session(session, function="screenshot_at")
     when = pd.Timestamp(t)
     when = when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
     table = session.table("monitor_screenshot", allow_missing=True)
-    frame = session.frame("monitor_screenshot", allow_missing=True)
+    frame = select(session, "monitor_screenshot", _CONTEXT)
     ts = micros(frame["ts"])
-    usable = (ts <= when.value / 1e3) & frame["png"].notna().to_numpy(bool)
+    has_png = pc.is_valid(table["png"]).to_numpy(zero_copy_only=False)
+    usable = (ts <= when.value / 1e3) & has_png
     if target_id is not None:
         usable &= frame["target_id"].eq(target_id).fillna(False).to_numpy(bool)
     if not usable.any():

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from telemetry_lab.checks import require_frame, require_session
 from telemetry_lab.metrics.columns import BOOL, FLOAT64, INT64, STRING, arrow, from_micros, micros
 from telemetry_lab.metrics.navigations import assign_navigation, navigations
 
@@ -143,6 +144,9 @@ def layout_shifts(session: Session, *, navs: pd.DataFrame | None = None) -> pd.D
     1        2   961.681  0.0541       1    True          <NA>
     2        2  1549.181  0.0089    <NA>   False  recent input
     """
+    require_session(session, function="layout_shifts")
+    if navs is not None:
+        require_frame(navs, "navigations", function="layout_shifts", argument="navs")
     navs = navigations(session) if navs is None else navs
     frame, owner, where = _owned(session, "page_layout_shift", navs)
     ts = micros(frame["ts"])
@@ -244,6 +248,9 @@ def lcp_candidates(session: Session, *, navs: pd.DataFrame | None = None) -> pd.
     3        2  512.681  230400.0  render_time    True        <NA>
     4        3  153.364   14362.0  render_time    True        <NA>
     """
+    require_session(session, function="lcp_candidates")
+    if navs is not None:
+        require_frame(navs, "navigations", function="lcp_candidates", argument="navs")
     navs = navigations(session) if navs is None else navs
     frame, owner, where = _owned(session, "page_lcp", navs)
     sources = {
@@ -294,20 +301,26 @@ def lcp_candidates(session: Session, *, navs: pd.DataFrame | None = None) -> pd.
     }).sort_values("seq", kind="stable", ignore_index=True)
 
 
-def vitals(session: Session) -> pd.DataFrame:
+def vitals(session: Session, *, navs: pd.DataFrame | None = None) -> pd.DataFrame:
     """LCP and CLS of every navigation, rated as web-vitals rates them, and its worst response.
 
     Parameters
     ----------
     session : telemetry_lab.Session
         A recording.
+    navs : pandas.DataFrame, optional
+        The session's :func:`~telemetry_lab.metrics.navigations.navigations`, if computed
+        (used as given, never recomputed).
 
     Returns
     -------
     pandas.DataFrame
-        One row per navigation (as :func:`~telemetry_lab.metrics.navigations.navigations`):
-        ``target_id``, ``nav_seq``, ``url``, ``frame_id``, ``loader_id``, ``start``,
-        ``start_source``, ``unreliable``, ``unreliable_reason``; ``lcp_ms``, ``lcp_element``,
+        One row per navigation (as :func:`~telemetry_lab.metrics.navigations.navigations`,
+        keyed by ``target_id`` and ``nav_seq``): ``target_id``, ``nav_seq``, ``url``,
+        ``frame_id``, ``loader_id``, ``start``, ``start_source``, ``unreliable``,
+        ``unreliable_reason``; ``ttfb_upper_ms`` (an upper bound of the time from the
+        document request to its first byte, not TTFB: see
+        :mod:`telemetry_lab.metrics.navigations`); ``lcp_ms``, ``lcp_element``,
         ``lcp_url``, ``lcp_size``, ``lcp_rating`` (null when no candidate counted); ``cls``,
         ``cls_rating``, ``cls_window_start_ms`` and ``cls_window_end_ms`` (first and last shift
         of the winning session window), ``cls_shifts`` (shifts in that window);
@@ -326,9 +339,12 @@ def vitals(session: Session) -> pd.DataFrame:
     1        2       good           1      907.688             6
     2        3       good           0         <NA>             0
     """
-    navs = navigations(session)
+    require_session(session, function="vitals")
+    if navs is not None:
+        require_frame(navs, "navigations", function="vitals", argument="navs")
+    navs = navigations(session) if navs is None else navs
     identity = ["target_id", "nav_seq", "url", "frame_id", "loader_id", "start", "start_source",
-                "unreliable", "unreliable_reason"]
+                "unreliable", "unreliable_reason", "ttfb_upper_ms"]
     out = navs[identity].set_index(_KEY)
     lcp = lcp_candidates(session, navs=navs)
     final = lcp[lcp["counted"].to_numpy(dtype=bool)].set_index(_KEY)
@@ -344,10 +360,14 @@ def vitals(session: Session) -> pd.DataFrame:
     out["cls_window_start_ms"] = window["time_ms"].min().reindex(out.index)
     out["cls_window_end_ms"] = window["time_ms"].max().reindex(out.index)
     out["cls_shifts"] = window.size().reindex(out.index).fillna(0).astype(INT64)
-    # interactions attributes effects with layout_shifts and lcp_candidates of this module
-    from telemetry_lab.metrics.interactions import interactions, responses
+    # effects attributes shifts and LCP candidates with this module's functions
+    from telemetry_lab.metrics.effects import WINDOW_MS, attribute, candidates, inputs
+    from telemetry_lab.metrics.interactions import responses, summarise
 
-    worst = responses(interactions(session, navs=navs)).set_index(_KEY)
+    table = inputs(session, navs, window_ms=WINDOW_MS)
+    pairs = attribute(table, candidates(session, navs, shifts=shifts, lcp=lcp),
+                      window_ms=WINDOW_MS)
+    worst = responses(summarise(table, pairs)).set_index(_KEY)
     out["response_ms"] = worst["response_ms"].reindex(out.index)
     out["input_latency_ms"] = worst["input_latency_ms"].reindex(out.index)
     out["interactions"] = worst["interactions"].reindex(out.index).fillna(0).astype(INT64)
