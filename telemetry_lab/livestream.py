@@ -59,6 +59,21 @@ def _valid_utf8(piece: bytes) -> bytes:
     return piece
 
 
+def _seq_id(text: str | None) -> int | None:
+    """An SSE id as a seq: ASCII digits within int64, else None (no resume point).
+
+    Examples
+    --------
+    >>> _seq_id(" 42 "), _seq_id("9" * 30), _seq_id("4e2"), _seq_id("\u0663")
+    (42, None, None, None)
+    """
+    text = (text or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    value = int(text)
+    return value if value < 2**63 else None
+
+
 def frame_aligned(chunks: Iterable[bytes], on_frames: Callable[[bytes], None] | None = None
                   ) -> Iterator[bytes]:
     """Re-cut ``chunks`` at frame boundaries (LF, CRLF and CR line ends become LF).
@@ -128,7 +143,7 @@ def parse_stream(
     numbers = itertools.count(1) if frame_numbers is None else frame_numbers
     try:
         for event in client.events():
-            frame_id = int(event.id) if event.id and event.id.strip().isdigit() else None
+            frame_id = _seq_id(event.id)
             add_frame(batch, next(numbers), frame_id, event.data.encode())
             if len(batch.lines) >= max_batch:
                 flush()

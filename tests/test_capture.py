@@ -196,7 +196,7 @@ def test_retry_after_is_honoured_and_retries_are_bounded(recording: dict) -> Non
     faults = Faults(fail_first=2, fail_status=429, retry_after=0.3)
     with replay(sample_path(), browser_id="b", api_key=KEY, faults=faults) as server:
         start = time.monotonic()
-        session = capture("b", base_url=server.url, **FAST).wait(timeout=10)
+        session = capture("b", base_url=server.url, **{**FAST, "max_backoff": 1.0}).wait(10)
         assert time.monotonic() - start >= 0.6 and rows(session) == recording
     with replay(sample_path(), browser_id="b", api_key=KEY,
                 faults=Faults(fail_first=100)) as server:
