@@ -163,7 +163,7 @@ class Api:
         status = response.status_code
         if status < 300:
             return
-        detail = response.text[:200] if status < 500 else ""
+        detail = self.scrub(response.text)[:200] if status < 500 else ""
         response.close()
         if status in (401, 403):
             raise AuthenticationError(
