@@ -88,3 +88,53 @@ def test_reading_a_folder_that_is_not_a_session_says_what_it_is(tmp_path: Path) 
     telemetry_lab.write_dataset({"a": telemetry_lab.load_sample()}, tmp_path)
     with pytest.raises(TelemetryLabError, match="folder of sessions"):
         telemetry_lab.read_parquet(tmp_path)
+
+
+def hostile() -> telemetry_lab.Session:
+    """Event types named like paths: ``../../x``, ``.hidden``, ``a/b``, ``%2E``."""
+    names = ["../../x", ".hidden", "a/b", "%2E", "page_load"]
+    return telemetry_lab.read_ndjson(ndjson([envelope(i, float(i), name, {"k": i})
+                                             for i, name in enumerate(names, start=1)]))
+
+
+def test_type_names_never_write_outside_the_folder(tmp_path: Path) -> None:
+    session = hostile()
+    root = tmp_path / "deep" / "er" / "s"
+    session.to_parquet(root)
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file() and p.parent != root) == []
+    assert len(list(root.glob("*.parquet"))) == 5
+    back = telemetry_lab.read_parquet(root)
+    assert back.types == session.types
+    for name in session.types:
+        assert back.table(name).equals(session.table(name)), name
+    telemetry_lab.write_dataset({"a": session, "b": session}, tmp_path / "ds")
+    across = telemetry_lab.read_dataset(tmp_path / "ds", "../../x")
+    assert across["session"].tolist() == ["a", "b"] and across["seq"].tolist() == [1, 1]
+
+
+def test_to_parquet_never_deletes_files_it_did_not_write(tmp_path: Path) -> None:
+    root = tmp_path / "s"
+    root.mkdir()
+    mine = root / "notes.parquet"
+    mine.write_bytes(b"someone else's")
+    (root / "page_load.parquet").write_bytes(b"not ours either")
+    session = telemetry_lab.load_sample()
+    session.to_parquet(root)
+    assert mine.read_bytes() == b"someone else's"
+    one = telemetry_lab.Session({"page_load": session.table("page_load")})
+    one.to_parquet(root)
+    assert mine.read_bytes() == b"someone else's"
+    assert sorted(p.name for p in root.iterdir()) == ["_session.json", "notes.parquet",
+                                                       "page_load.parquet"]
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt", "meta"])
+def test_a_missing_or_corrupt_file_is_an_error_naming_it(tmp_path: Path, damage: str) -> None:
+    root = telemetry_lab.load_sample().to_parquet(tmp_path / "s")
+    victim = root / ("_session.json" if damage == "meta" else "page_lcp.parquet")
+    if damage == "missing":
+        victim.unlink()
+    else:
+        victim.write_bytes(victim.read_bytes()[: len(victim.read_bytes()) // 2])
+    with pytest.raises(TelemetryLabError, match=str(victim)):
+        telemetry_lab.read_parquet(root)
