@@ -154,7 +154,7 @@ def test_a_200_that_is_not_an_event_stream_fails_at_once_saying_what_arrived() -
 
     with FaultServer(login_page) as server:
         start = time.monotonic()
-        with pytest.raises(CaptureError, match="Content-Type 'text/html'.*text/event-stream"):
+        with pytest.raises(CaptureError, match=r"Content-Type 'text/html'.*text/event-stream"):
             capture("b", base_url=server.url, **{**FAST, "max_backoff": 5.0})
         assert server.count("stream") == 1 and time.monotonic() - start < 2
 

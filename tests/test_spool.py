@@ -32,7 +32,7 @@ def test_a_file_that_is_not_a_spool_is_refused_and_left_untouched(tmp_path: Path
                                                                   make: object) -> None:
     path = make(tmp_path)  # type: ignore[operator]
     before = path.read_bytes()
-    with pytest.raises(SpoolError, match="is not a telemetry_lab spool.*left untouched"):
+    with pytest.raises(SpoolError, match=r"is not a telemetry_lab spool.*left untouched"):
         Spool.open(path)
     assert path.read_bytes() == before
 
