@@ -76,7 +76,7 @@ def _replay(args: argparse.Namespace) -> int:
     faults = "".join(f"\n  fault: {text}" for text in server.feed.faults.describe())
     print(f"serving {args.recording} as browser {args.browser_id!r} at {server.url}\n"
           f"  telemetry-lab capture {args.browser_id} --base-url {server.url} -o OUT"
-          + ("  (with KERNEL_API_KEY set to the --api-key)" if args.api_key else "") + faults,
+          + ("  (with KERNEL_API_KEY set to the replay token)" if server.token else "") + faults,
           flush=True)
     try:
         while True:
@@ -136,7 +136,9 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("recording", help="an .sse or .ndjson recording (or a spool)")
     rep.add_argument("--browser-id", default="replay")
     rep.add_argument("--port", type=int, default=8765)
-    rep.add_argument("--api-key", help="require this bearer token")
+    rep.add_argument("--api-key", help="require this bearer token (default: the "
+                                       "TELEMETRY_LAB_REPLAY_TOKEN environment variable, which "
+                                       "other users cannot see in ps)")
     rep.add_argument("--ring", type=int, default=1024, help="events the stream keeps (0: all)")
     rep.add_argument("--keepalive", type=float, default=15.0)
     rep.add_argument("--speed", type=float, help="real time × SPEED (default: as fast as read)")
