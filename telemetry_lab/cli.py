@@ -40,17 +40,23 @@ def _write(session: Session, out: Path) -> None:
 
 def _capture(args: argparse.Namespace) -> int:
     out = Path(args.output)
+    spool = Path(args.spool) if args.spool else out / f"{args.browser_id}.sse"
     cap = capture(args.browser_id, base_url=args.base_url, replay=None if args.new else "all",
-                  categories=args.category, spool=out / f"{args.browser_id}.sse",
-                  read_timeout=args.read_timeout, progress=True)
+                  categories=args.category, spool=spool, read_timeout=args.read_timeout,
+                  progress=True)
+    code = 0
     try:
         session = cap.wait()
     except KeyboardInterrupt:
         print("\ninterrupted: stopping, filling gaps from history …", file=sys.stderr)
         session = cap.stop()
+    except TelemetryLabError as exc:
+        session, code = cap.session(), 1
+        print(f"telemetry-lab capture: {exc}\n  writing the {len(session)} events that "
+              "arrived to Parquet", file=sys.stderr)
     _write(session, out)
     print(f"spool: {cap.spool}")
-    return 0
+    return code
 
 
 def _fetch(args: argparse.Namespace) -> int:
@@ -126,6 +132,8 @@ def _parser() -> argparse.ArgumentParser:
                             "(Ctrl-C stops and writes what arrived)")
     cap.add_argument("--new", action="store_true", help="only new events (default: replay=all)")
     cap.add_argument("--read-timeout", type=float, default=45.0)
+    cap.add_argument("--spool", help="spool file (default: OUTPUT/BROWSER_ID.sse); put it on "
+                                     "another disk than --output to keep both safe")
     cap.set_defaults(run=_capture)
     fetch = remote("fetch", "read a browser's telemetry from history into Parquet")
     fetch.add_argument("--since", default="5m", help="duration ago (10m, 2h) or RFC 3339")

@@ -107,3 +107,15 @@ def line(seq: int, text: str = "x") -> bytes:
 def frames(seqs: range | list[int], text: str = "x") -> bytes:
     """SSE frames for ``seqs``, ids equal to the seqs."""
     return b"".join(b"id: %d\ndata: %s\n\n" % (s, line(s, text)) for s in seqs)
+
+
+def once(body: bytes) -> Handle:
+    """A browser whose stream sends ``body`` on the first request, then has ended (404)."""
+
+    def handle(request: Handler) -> None:
+        if request.nth("stream") == 1:
+            request.sse(body)
+        else:
+            request.answer(404, b'{"code": "not_found"}')
+
+    return handle

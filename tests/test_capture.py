@@ -12,13 +12,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from envelopes import spaced_sample
-from faultserver import FaultServer, Handle, Handler, frames, line
+from faultserver import FaultServer, Handle, Handler, frames, line, once
 
 from telemetry_lab.capture import (
     AuthenticationError,
@@ -358,32 +357,9 @@ def test_ids_beyond_int64_or_garbage_leave_the_resume_point_alone() -> None:
     assert sorted(session.table("console_log")["seq"].to_pylist()) == [1, 2, 3, 4, 5, 6]
 
 
-@pytest.fixture
-def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 64 KiB tmpfs (needs root, as in CI's container)."""
-    disk = tmp_path / "tiny"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)],
-                             capture_output=True)
-    if mounted.returncode:
-        pytest.skip(f"cannot mount a tmpfs: {mounted.stderr.decode().strip()}")
-    try:
-        yield disk
-    finally:
-        subprocess.run(["umount", str(disk)], check=True)
-
-
-def big_stream(request: Handler) -> None:
-    """600 events of ~1 KB each (more than the tiny disk holds), then the end."""
-    if request.nth("stream") == 1:
-        request.sse(frames(range(1, 601), "y" * 1000))
-    else:
-        request.answer(404, b"{}")
-
-
 def test_a_full_disk_names_the_disk_and_keeps_what_arrived(tiny_disk: Path) -> None:
     spool = tiny_disk / "b.sse"
-    with FaultServer(big_stream) as server:
+    with FaultServer(once(frames(range(1, 601), "y" * 1000))) as server:
         cap = capture("b", base_url=server.url, **{**FAST, "spool": spool})
         with pytest.raises(SpoolError, match=re.escape(f"mounted at '{tiny_disk}'")) as caught:
             cap.wait(timeout=10)
