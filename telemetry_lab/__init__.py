@@ -15,6 +15,7 @@ from .capture import (
     BrowserNotFound,
     Capture,
     CaptureError,
+    SpoolError,
     capture,
     fetch_events,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "FormatError",
     "ReplayServer",
     "Session",
+    "SpoolError",
     "TelemetryLabError",
     "__version__",
     "assign_navigation",

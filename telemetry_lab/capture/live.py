@@ -134,9 +134,13 @@ class Capture:
         Raises
         ------
         CaptureError
-            When it is still running after ``timeout`` seconds, or gave up.
+            When it is still running after ``timeout`` seconds, or gave up (retries spent, a
+            stuck history pager, a stream that is not ``text/event-stream``).
         AuthenticationError
             When a reconnect was refused.
+        SpoolError
+            When the spool could not be written (a full disk): streaming stopped there, and
+            :meth:`session` still holds everything that arrived.
         """
         if self._thread is not None and not self._done.wait(timeout):
             raise CaptureError(
@@ -387,9 +391,12 @@ def capture(
         Fill seq gaps (evicted or undecodable events) from history when the capture ends.
     read_timeout
         Seconds without a byte (keepalives count) before the stream is presumed dead.
+    connect_timeout
+        Seconds to connect; also how long this call waits for the first answer before it
+        returns with the capture still connecting (later failures surface in ``wait()``).
     max_retries, backoff, max_backoff
         Consecutive failed attempts allowed, and the exponential backoff (seconds, with jitter;
-        a ``Retry-After`` header wins).
+        a valid ``Retry-After`` on 429/503 wins, up to ``max_backoff``).
     progress
         Live status: one updating display in Jupyter, one line on stderr in a terminal. None
         shows it when either is available.
@@ -397,9 +404,14 @@ def capture(
     Raises
     ------
     AuthenticationError
-        On 401/403, at once.
+        On 401/403, at once; a key with whitespace or control characters before any request.
     BrowserNotFound
         When the browser does not exist (404) and no spool holds its events.
+    CaptureError
+        When the API cannot be reached, or answers 200 with something other than an event
+        stream.
+    SpoolError
+        When ``spool`` is a file the capture did not write (it is left untouched).
     """
     api = Api(api_key, base_url, connect_timeout=connect_timeout, read_timeout=read_timeout,
               max_retries=max_retries, backoff=backoff, max_backoff=max_backoff,
