@@ -61,7 +61,8 @@ def _written(root: Path) -> set[str]:
     try:
         meta = json.loads((root / META_FILE).read_text())
         files = meta.get("files") or {name: file_name(name) for name in meta["types"]}
-        return {name for name in files.values() if name == Path(name).name}
+        return {name for name in files.values()
+                 if isinstance(name, str) and name.endswith(".parquet") and name == Path(name).name}
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return set()
 
