@@ -154,7 +154,7 @@ class Api:
 
     def scrub(self, text: str) -> str:
         """``text`` with the API key replaced by ``[API key]``: for every message shown."""
-        return text.replace(self._key, "[API key]")
+        return text.replace(self._key, "[API key]") if self._key else text
 
     def _url(self, browser_id: str, endpoint: str) -> str:
         return f"{self.base_url}/browsers/{browser_id}/telemetry/{endpoint}"
