@@ -156,6 +156,12 @@ class Api:
         """``text`` with the API key replaced by ``[API key]``: for every message shown."""
         return text.replace(self._key, "[API key]") if self._key else text
 
+    def scrubbed(self, exc: BaseException) -> BaseException:
+        """``exc``, or a :class:`CaptureError` saying the same without the API key in it."""
+        text = str(exc)
+        clean = self.scrub(text)
+        return exc if clean == text else CaptureError(f"{type(exc).__name__}: {clean}")
+
     def _url(self, browser_id: str, endpoint: str) -> str:
         return f"{self.base_url}/browsers/{browser_id}/telemetry/{endpoint}"
 

@@ -11,6 +11,9 @@ import re
 import threading
 from collections.abc import Sequence
 
+import numpy as np
+import pyarrow as pa
+
 from ..decode import Batch
 from ..tables import TableBuilder
 
@@ -66,6 +69,16 @@ class Intake:
             merged_batch.errors += batch.errors
         self.builder.add(merged_batch)
         self._queued, self._queued_lines, self._queued_bytes = [], 0, 0
+
+    def known(self) -> tuple[dict[str, pa.Table], np.ndarray, np.ndarray, np.ndarray, int]:
+        """Everything received, parsed: the tables, the seqs held, skipped (id-only frames and
+        filtered categories) and undecodable, and the number of events."""
+        with self.lock:
+            self.parse()
+            b = self.builder
+            errors = np.asarray([e.seq for e in b.errors if e.seq is not None], np.int64)
+            return (b.tables(), b.seqs(), np.unique(np.asarray(b.skipped, np.int64)), errors,
+                    b.events)
 
     def held(self) -> int:
         """How many events the builder holds, everything queued included."""

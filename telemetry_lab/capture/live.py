@@ -62,7 +62,6 @@ class Capture:
         self._done = threading.Event()
         self._answered = threading.Event()
         self._first_error: BaseException | None = None
-        self._spool_error: SpoolError | None = None
         self._thread: threading.Thread | None = None
         self._response: requests.Response | None = None
         self._spool: Spool | None = None
@@ -86,13 +85,7 @@ class Capture:
     @property
     def stats(self) -> CaptureStats:
         """Events (all and per category), rate, bytes, reconnects, last seq, gaps, skipped."""
-        with self._intake.lock:
-            self._intake.parse()
-            builder = self._intake.builder
-            tables = builder.tables()
-            held = builder.seqs()
-            skipped = np.unique(np.asarray(builder.skipped, np.int64))
-            errors = np.asarray([e.seq for e in builder.errors if e.seq is not None], np.int64)
+        tables, held, skipped, errors, _ = self._intake.known()
         starts, ends = seq_gaps(held, skipped=skipped, errors=errors)
         gaps = int((ends - starts + 1).sum())
         known = np.concatenate([held, skipped, errors])
@@ -213,21 +206,21 @@ class Capture:
                 try:
                     response, after = self._first()
                 except BaseException as exc:
-                    self._first_error = self._scrubbed(exc)
+                    self._first_error = self._api.scrubbed(exc)
                     raise
                 finally:
                     self._answered.set()
                 self._report(force=True)
                 self._stream(response, after)
-                if self._spool_error is not None:
-                    raise self._spool_error
+                if self._spool is not None and self._spool.failed is not None:
+                    raise self._spool.failed
                 if self._backfill_enabled and not self._abort.is_set():
                     self._state = "backfilling"
                     self._report(force=True)
                     self._backfill()
                 self._state = "ended" if self.ended else "stopped"
             except BaseException as exc:
-                self.error = self._scrubbed(exc)
+                self.error = self._api.scrubbed(exc)
                 self._state = "failed"
             finally:
                 self._close_spool()
@@ -236,36 +229,22 @@ class Capture:
         finally:
             self._done.set()
 
-    def _scrubbed(self, exc: BaseException) -> BaseException:
-        """``exc``, or a :class:`CaptureError` saying the same without the API key in it."""
-        text = str(exc)
-        clean = self._api.scrub(text)
-        if clean == text:
-            return exc
-        return CaptureError(f"{type(exc).__name__}: {clean}")
-
     def _close_spool(self) -> None:
-        spool, self._spool = self._spool, None
-        if spool is None:
-            return
         try:
-            spool.close()
+            if self._spool is not None:
+                self._spool.close()
         except SpoolError as exc:
             if self.error is None:
                 self.error, self._state = exc, "failed"
 
     def _write_spool(self, frames: bytes) -> None:
         """Spool frames; when that fails (a full disk), stop: what arrived stays in memory."""
-        if self._spool is None:
-            return
-        try:
-            self._spool.write(frames)
-        except SpoolError as exc:
-            self._spool_error = exc
-            self._stopping.set()
-            self._abort.set()
-            with contextlib.suppress(SpoolError):
-                self._close_spool()
+        if self._spool is not None and self._spool.failed is None:
+            try:
+                self._spool.write(frames)
+            except SpoolError:
+                self._stopping.set()
+                self._abort.set()
 
     def _stream(self, response: requests.Response | None, after: float | None) -> None:
         failures = 0 if response is not None else 1
@@ -324,14 +303,8 @@ class Capture:
     def _backfill(self) -> None:
         """Fetch the missing seqs from history (every category: with a filter on, the seqs of
         the others become skipped) and merge them by seq."""
-        intake = self._intake
-        with intake.lock:
-            intake.parse()
-            seqs, ts = seq_ts(intake.builder.tables())
-            skipped = np.asarray(intake.builder.skipped, np.int64)
-            errors = np.array([e.seq for e in intake.builder.errors if e.seq is not None],
-                              np.int64)
-            before = intake.builder.events
+        tables, _, skipped, errors, before = self._intake.known()
+        seqs, ts = seq_ts(tables)
         starts, ends, windows = missing(seqs, ts, skipped=skipped, errors=errors,
                                         before=self._replay == "all", after=self.ended)
         backfill(self._api, self.browser_id, starts, ends, windows, self._add, self._spool)

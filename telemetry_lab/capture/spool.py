@@ -8,6 +8,7 @@ The spool holds raw cookies and headers, so a new one is readable by its owner o
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -55,6 +56,8 @@ class Spool:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._file = path.open("ab")
+        #: The first write that failed; the file is closed then, and later writes raise it.
+        self.failed: SpoolError | None = None
 
     @classmethod
     def open(cls, path: Path) -> tuple[Spool, Batch]:
@@ -94,11 +97,16 @@ class Spool:
         SpoolError
             When the file cannot be written (the message names the file and its disk).
         """
+        if self.failed is not None:
+            raise self.failed
         try:
             self._file.write(frames)
             self._file.flush()
         except OSError as exc:
-            raise _write_error(self.path, exc) from None
+            self.failed = _write_error(self.path, exc)
+            with contextlib.suppress(OSError):
+                self._file.close()
+            raise self.failed from None
 
     def write_lines(self, seqs: np.ndarray, lines: list[bytes]) -> None:
         """Append envelopes (from history) as frames with their seqs as ids."""
@@ -106,11 +114,12 @@ class Spool:
                             for seq, line in zip(seqs.tolist(), lines, strict=True)))
 
     def close(self) -> None:
-        """Close the file (data a failed write left buffered is dropped, not retried)."""
+        """Close the file (again: nothing; after a failed write it is closed already)."""
         try:
             self._file.close()
         except OSError as exc:
-            raise _write_error(self.path, exc) from None
+            self.failed = self.failed or _write_error(self.path, exc)
+            raise self.failed from None
 
 
 def _write_error(path: Path, exc: OSError) -> SpoolError:
