@@ -240,7 +240,7 @@ class SSEDecoder(Framer):
                 ):
                     lines.append(frame[newline + 7 :])
                     positions.append(position)
-                    ids.append(_frame_id(frame[4:newline], position, batch))
+                    ids.append(frame_seq(frame[4:newline], position, batch))
                     continue
             self._general(frame, position, batch)
         self._frame = position
@@ -282,12 +282,12 @@ class SSEDecoder(Framer):
             if name == b"data":
                 data.append(value)
             elif name == b"id" and b"\0" not in value:
-                frame_id = _frame_id(value, position, batch)
+                frame_id = frame_seq(value, position, batch)
         add_frame(batch, position, frame_id, b"\n".join(data))
 
 
-def _frame_id(text: bytes, position: int, batch: Batch) -> int | None:
-    """A frame's ``id`` as a seq; an id that is not one is ignored and reported."""
+def frame_seq(text: bytes, position: int, batch: Batch) -> int | None:
+    """A frame's ``id`` as a seq; an id that is not one is ignored and reported in ``batch``."""
     frame_id = _int_id(text)
     if frame_id is None and text.strip():
         reason = (f"SSE id {text.strip()[:40].decode(errors='replace')!r} is not a seq "

@@ -30,7 +30,7 @@ import json
 import os
 import re
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,25 +97,24 @@ def _valid_utf8(data: bytes) -> bool:
     return True
 
 
-def _read_block(name: str, lines: Sequence[bytes]) -> pa.Table:
-    block = max(_BLOCK, max(map(len, lines)) + 2)
-    data = b"\n".join(lines)
+def _read_block(name: str, data: bytes, count: int, longest: int) -> pa.Table:
+    """Parse ``data``, ``count`` envelope lines of type ``name`` (``longest`` bytes at most)."""
     if not _valid_utf8(data):
         raise _InvalidUTF8
     table = pj.read_json(
         io.BytesIO(data),
-        read_options=pj.ReadOptions(block_size=block, use_threads=False),
+        read_options=pj.ReadOptions(block_size=max(_BLOCK, longest + 2), use_threads=False),
         parse_options=pj.ParseOptions(
             explicit_schema=parse_schema(name), unexpected_field_behavior="infer"
         ),
     )
-    if table.num_rows != len(lines):
-        raise pa.ArrowInvalid(f"{table.num_rows} JSON values in {len(lines)} lines")
+    if table.num_rows != count:
+        raise pa.ArrowInvalid(f"{table.num_rows} JSON values in {count} lines")
     # The reader's inference corrupts a list whose first item is null and a later one is not
     # ([null, "x"]: offsets past the values, seen with pyarrow 26); such a block is refused here
     # and its line re-read with the undeclared list kept as JSON text.
     table.validate()
-    if _type_depth(table.schema.field("event").type) + 2 > MAX_DEPTH and _deep(lines, over=0):
+    if _type_depth(table.schema.field("event").type) + 2 > MAX_DEPTH:
         raise _TooDeep
     return table
 
@@ -218,6 +217,8 @@ class Parsed:
     bad: list[tuple[int, str]] = field(default_factory=list)
     reroute: dict[str, list[int]] = field(default_factory=dict)
     replaced: list[int] = field(default_factory=list)
+    #: The lines of the rows in ``bad``, ``reroute`` and ``replaced`` (as read).
+    lines: dict[int, bytes] = field(default_factory=dict)
 
 
 def _deep(lines: Sequence[bytes], *, over: int) -> dict[int, str]:
@@ -229,7 +230,7 @@ def _deep(lines: Sequence[bytes], *, over: int) -> dict[int, str]:
 def _parse(name: str, lines: Sequence[bytes], rows: np.ndarray, out: Parsed) -> None:
     """Parse ``lines`` of one type, halving around whatever the reader rejects.
 
-    ``rows`` are the lines' indices in what :func:`parse_lines` was given.
+    ``rows`` are the lines' indices in the block :func:`parse_block` was given.
     """
     if max(map(len, lines)) > _CHECK_DEPTH_OVER:
         deep = _deep(lines, over=_CHECK_DEPTH_OVER)
@@ -237,12 +238,13 @@ def _parse(name: str, lines: Sequence[bytes], rows: np.ndarray, out: Parsed) -> 
             _drop(name, lines, rows, deep, out)
             return
     try:
-        raw = _read_block(name, lines)
+        raw = _read_block(name, b"\n".join(lines), len(lines), max(map(len, lines)))
     except _InvalidUTF8:
         lines = list(lines)
         for i, line in enumerate(lines):
             text = line.decode("utf-8", "replace")
             if "\ufffd" in text and not _valid_utf8(line):
+                out.lines[int(rows[i])] = line
                 lines[i] = text.encode()
                 out.replaced.append(int(rows[i]))
         _parse(name, lines, rows, out)
@@ -258,23 +260,39 @@ def _parse(name: str, lines: Sequence[bytes], rows: np.ndarray, out: Parsed) -> 
             return
         reason = diagnose(lines[0], name)
         if reason is not None:
-            out.bad.append((int(rows[0]), reason))
+            _bad(out, int(rows[0]), lines[0], reason)
             return
         fixed = _representable(_json_fields_as_text(json.loads(lines[0]), name),
                                parse_schema(name))
         try:
-            raw = _read_block(name, [json.dumps(fixed).encode()])
+            block = json.dumps(fixed).encode()
+            raw = _read_block(name, block, 1, len(block))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             message = str(exc).removeprefix("JSON parse error: ")
-            out.bad.append((int(rows[0]), f"the JSON reader rejected it: {message}"))
+            _bad(out, int(rows[0]), lines[0], f"the JSON reader rejected it: {message}")
             return
+    _finish(name, raw, rows, lines.__getitem__, out)
+
+
+def _bad(out: Parsed, row: int, line: bytes, reason: str) -> None:
+    out.bad.append((row, reason))
+    out.lines[row] = line
+
+
+def _finish(name: str, raw: pa.Table, rows: np.ndarray, line: Callable[[int], bytes],
+            out: Parsed) -> None:
+    """Reshape what the reader parsed; rows that cannot be kept are reported or rerouted.
+
+    ``line(i)`` gives the line of row ``i`` of ``raw``: called only for rows reported.
+    """
     table = reshape(name, raw)
     other, reasons = _row_problems(table, name)
     good = np.array([r is None for r in reasons], bool)
     for row in np.flatnonzero(~good):
-        out.bad.append((int(rows[row]), str(reasons[row])))
+        _bad(out, int(rows[row]), line(int(row)), str(reasons[row]))
     for row in np.flatnonzero(other & good):
         out.reroute.setdefault(str(table["type"][int(row)]), []).append(int(rows[row]))
+        out.lines[int(rows[row])] = line(int(row))
     keep = good & ~other
     out.tables.append((table if keep.all() else table.filter(keep), rows[keep]))
 
@@ -282,10 +300,37 @@ def _parse(name: str, lines: Sequence[bytes], rows: np.ndarray, out: Parsed) -> 
 def _drop(name: str, lines: Sequence[bytes], rows: np.ndarray, bad: dict[int, str],
           out: Parsed) -> None:
     """Record lines ``bad`` (index → reason) as errors and parse the others."""
-    out.bad += [(int(rows[i]), reason) for i, reason in bad.items()]
+    for i, reason in bad.items():
+        _bad(out, int(rows[i]), lines[i], reason)
     rest = [i for i in range(len(lines)) if i not in bad]
     if rest:
         _parse(name, [lines[i] for i in rest], rows[rest], out)
+
+
+def parse_block(name: str, data: bytes, count: int, longest: int) -> Parsed:
+    """Parse ``data``, ``count`` envelope lines of type ``name`` joined by newlines, the
+    longest ``longest`` bytes, into that type's table. Pure, thread-safe.
+
+    The block is split into lines only if the reader rejects it (to isolate the bad lines), so
+    the caller can let go of its lines once it has joined them. Lines longer than
+    ``_CHECK_DEPTH_OVER`` must have been checked for nesting (:func:`parse_lines` does).
+    """
+    out = Parsed()
+    rows = np.arange(count)
+    try:
+        raw = _read_block(name, data, count, longest)
+    except (_InvalidUTF8, _TooDeep, pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        _parse(name, data.split(b"\n"), rows, out)
+        return out
+    split: list[list[bytes]] = []
+
+    def line(i: int) -> bytes:
+        if not split:
+            split.append(data.split(b"\n"))
+        return split[0][i]
+
+    _finish(name, raw, rows, line, out)
+    return out
 
 
 def parse_lines(name: str, lines: Sequence[bytes]) -> Parsed:
@@ -372,10 +417,31 @@ class TableBuilder:
                 self._submit(batch, key.decode(errors="replace"), indices)
         self._apply(keep=_MAX_PENDING)
 
-    def _submit(self, batch: Batch, name: str, indices: list[int]) -> None:
-        lines = [batch.lines[i] for i in indices]
-        future = _executor().submit(parse_lines, name, lines)
-        self._pending.append((batch, name, indices, future))
+    def _submit(self, batch: Batch, name: str, indices: list[int],
+                lines: list[bytes] | None = None) -> None:
+        """Parse the lines ``indices`` of ``batch`` (or ``lines``, when given) as type ``name``.
+
+        The lines are joined here and only the joined block goes to the worker: the batch's
+        lines can be freed while it parses.
+        """
+        if lines is None:
+            lines = [batch.lines[i] for i in indices]
+        longest = max(map(len, lines))
+        if longest > _CHECK_DEPTH_OVER:
+            deep = _deep(lines, over=_CHECK_DEPTH_OVER)
+            for i, reason in deep.items():
+                self._error(batch, indices[i], reason, line=lines[i])
+            if deep:
+                indices = [index for i, index in enumerate(indices) if i not in deep]
+                lines = [line for i, line in enumerate(lines) if i not in deep]
+                if not lines:
+                    return
+                longest = max(map(len, lines))
+        data = b"\n".join(lines)
+        del lines
+        future = _executor().submit(parse_block, name, data, len(indices), longest)
+        origin = Batch(positions=batch.positions, ids=batch.ids)  # without its lines
+        self._pending.append((origin, name, indices, future))
 
     def flush(self) -> None:
         """Wait until every batch added so far is parsed and held."""
@@ -387,13 +453,15 @@ class TableBuilder:
             batch, name, indices, future = self._pending.popleft()
             parsed = future.result()
             for row, reason in parsed.bad:
-                self._error(batch, indices[row], reason)
+                self._error(batch, indices[row], reason, line=parsed.lines[row])
             for row in parsed.replaced:
-                self._error(batch, indices[row], _UTF8_REPLACED, to=self.warnings)
+                self._error(batch, indices[row], _UTF8_REPLACED, line=parsed.lines[row],
+                            to=self.warnings)
             for table, rows in parsed.tables:
                 self._keep(name, table, batch, indices, rows)
             for other, moved in parsed.reroute.items():
-                self._submit(batch, other, [indices[r] for r in moved])
+                self._submit(batch, other, [indices[r] for r in moved],
+                             [parsed.lines[r] for r in moved])
 
     def _keep(self, name: str, table: pa.Table, batch: Batch, indices: list[int],
               rows: np.ndarray) -> None:
@@ -426,7 +494,7 @@ class TableBuilder:
             if frame_id is not None and frame_id != seq:
                 reason = (f"SSE id {frame_id} disagrees with the envelope's seq {seq}; "
                           "the event is kept under its seq")
-                self._error(batch, int(line), reason, to=self.warnings, seq=seq)
+                self._error(batch, int(line), reason, line=b"", to=self.warnings, seq=seq)
 
     def _repeated(self, name: str, table: pa.Table, seqs: list[int], batch: Batch,
                   lines: list[int]) -> pa.Table:
@@ -445,7 +513,7 @@ class TableBuilder:
                 reason = (f"seq {seq} went back: it is already held by another event "
                           f"({other} at ts {other_at}); the producer's counter restarted? "
                           "Both events are kept")
-                self._error(batch, lines[i], reason, to=self.warnings)
+                self._error(batch, lines[i], reason, line=b"", to=self.warnings, seq=seq)
             events.add((name, at))
             self._seen.add(seq)
         return table if mask.all() else table.filter(mask)
@@ -488,10 +556,12 @@ class TableBuilder:
             else:
                 self._error(batch, index, "missing event.type")
 
-    def _error(self, batch: Batch, index: int, reason: str,
+    def _error(self, batch: Batch, index: int, reason: str, *, line: bytes | None = None,
                to: list[FrameError] | None = None, seq: int | None = None) -> None:
-        """Record line ``index`` of ``batch`` in :attr:`errors` (or in ``to``)."""
-        line = batch.lines[index]
+        """Record line ``index`` of ``batch`` (``line`` when given) in :attr:`errors` (or
+        in ``to``)."""
+        if line is None:
+            line = batch.lines[index]
         if seq is None and batch.ids:
             seq = batch.ids[index]
         if seq is None:
@@ -518,4 +588,5 @@ class TableBuilder:
         return np.sort(np.fromiter(self._seen, np.int64, len(self._seen)))
 
 
-__all__ = ["Parsed", "TableBuilder", "diagnose", "parse_lines", "parse_schema", "reshape"]
+__all__ = ["Parsed", "TableBuilder", "diagnose", "parse_block", "parse_lines", "parse_schema",
+           "reshape"]

@@ -319,13 +319,13 @@ def test_ten_thousand_unknown_keys_load_quickly() -> None:
 
 def test_builder_snapshots_at_any_time_without_reparsing(monkeypatch: pytest.MonkeyPatch) -> None:
     parsed: list[int] = []
-    original = tables.parse_lines
+    original = tables.parse_block
 
-    def counting(name: str, lines: Any) -> tables.Parsed:
-        parsed.append(len(lines))
-        return original(name, lines)
+    def counting(name: str, data: bytes, count: int, longest: int) -> tables.Parsed:
+        parsed.append(count)
+        return original(name, data, count, longest)
 
-    monkeypatch.setattr(tables, "parse_lines", counting)
+    monkeypatch.setattr(tables, "parse_block", counting)
     builder = TableBuilder()
     decoder = NDJSONDecoder()
     rows = [envelope(i, float(i), "page_load", {**PAGE, "cdp_timestamp": float(i)})

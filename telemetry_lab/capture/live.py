@@ -293,6 +293,7 @@ class Capture:
             ids += batch.ids if batch.ids is not None else [None] * len(batch.lines)
             merged_batch.skipped += batch.skipped
             merged_batch.errors += batch.errors
+            merged_batch.warnings += batch.warnings
         self._builder.add(merged_batch)
         self._queued, self._queued_lines, self._queued_bytes = [], 0, 0
 
@@ -310,6 +311,7 @@ class Capture:
             [i for i, k in zip(ids, keep, strict=True) if k],
             batch.skipped + dropped,
             batch.errors,
+            batch.warnings,
         )
 
     # -- backfill -------------------------------------------------------------------------------
