@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from sseclient import SSEClient
 
-from .decode import Batch, Framer, add_frame
+from .decode import Batch, Framer, add_frame, frame_seq
 
 #: An id-only frame (preceded by a frame end, here or the piece start made one).
 _LONE_ID = re.compile(rb"\n\n(id:[^\n]*)(?=\n\n)")
@@ -57,21 +57,6 @@ def _valid_utf8(piece: bytes) -> bytes:
     except UnicodeDecodeError:
         return piece.decode("utf-8", "replace").encode()
     return piece
-
-
-def _seq_id(text: str | None) -> int | None:
-    """An SSE id as a seq: ASCII digits within int64, else None (no resume point).
-
-    Examples
-    --------
-    >>> _seq_id(" 42 "), _seq_id("9" * 30), _seq_id("4e2"), _seq_id("\u0663")
-    (42, None, None, None)
-    """
-    text = (text or "").strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > 19:
-        return None
-    value = int(text)
-    return value if value < 2**63 else None
 
 
 def frame_aligned(chunks: Iterable[bytes], on_frames: Callable[[bytes], None] | None = None
@@ -122,7 +107,7 @@ def parse_stream(
 
     def flush() -> None:
         nonlocal batch, lines, positions, ids
-        if batch.lines or batch.skipped or batch.errors:
+        if batch.lines or batch.skipped or batch.errors or batch.warnings:
             sink(batch)
             lines, positions, ids = [], [], []
             batch = Batch(lines, positions, ids)
@@ -143,8 +128,9 @@ def parse_stream(
     numbers = itertools.count(1) if frame_numbers is None else frame_numbers
     try:
         for event in client.events():
-            frame_id = _seq_id(event.id)
-            add_frame(batch, next(numbers), frame_id, event.data.encode())
+            position = next(numbers)
+            frame_id = frame_seq(event.id.encode(), position, batch) if event.id else None
+            add_frame(batch, position, frame_id, event.data.encode())
             if len(batch.lines) >= max_batch:
                 flush()
     finally:

@@ -2,7 +2,8 @@
 
 The stream thread adds batches; readers (a snapshot, the status line) take :attr:`Intake.lock`
 and call :meth:`Intake.parse` first. The resume point, :attr:`Intake.last_id`, is the largest
-SSE id received that can be a seq (garbage and ids beyond int64 are never one).
+SSE id received (framing already ignores, and reports, ids that cannot be a seq: garbage, ids
+beyond int64).
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ from ..tables import TableBuilder
 #: per event type, so big batches parse much faster than small ones.
 PARSE_LINES = 16_384
 PARSE_BYTES = 32 << 20
-#: Ids beyond int64 are no resume point (no seq can be that large).
-MAX_ID = 2**63 - 1
 _CATEGORY = re.compile(rb'"category"\s*:\s*"([^"\\]*)"')
 
 
@@ -41,7 +40,7 @@ class Intake:
 
     def add(self, batch: Batch) -> None:
         """Queue ``batch`` (filtered), moving the resume point; parse once enough is queued."""
-        ids = [i for i in [*(batch.ids or ()), *batch.skipped] if i is not None and i <= MAX_ID]
+        ids = [i for i in batch.ids or () if i is not None] + batch.skipped
         if ids:
             self.last_id = max(self.last_id, *ids)
         if self.categories is not None and batch.lines:
@@ -67,6 +66,7 @@ class Intake:
             ids += batch.ids if batch.ids is not None else [None] * len(batch.lines)
             merged_batch.skipped += batch.skipped
             merged_batch.errors += batch.errors
+            merged_batch.warnings += batch.warnings
         self.builder.add(merged_batch)
         self._queued, self._queued_lines, self._queued_bytes = [], 0, 0
 
@@ -101,6 +101,7 @@ class Intake:
             [i for i, k in zip(ids, keep, strict=True) if k],
             batch.skipped + dropped,
             batch.errors,
+            batch.warnings,
         )
 
 

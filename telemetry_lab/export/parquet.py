@@ -5,7 +5,8 @@ Layout (DESIGN §4)::
     <session dir>/<event type>.parquet     one per type, the table's exact Arrow schema
                                            (characters other than letters, digits, _ and -
                                            percent-encoded: see file_name)
-    <session dir>/_session.json            source, skipped seqs, duplicates, errors, gaps
+    <session dir>/_session.json            source, skipped seqs, duplicates, errors, warnings,
+                                           gaps
 
 A folder of sessions, ``<root>/session=<name>/...`` (:func:`write_dataset`), is a hive-partitioned
 dataset: plain ``pyarrow.dataset`` or DuckDB read one event type across sessions with a
@@ -101,6 +102,8 @@ def write_session(session: Session, path: str | Path) -> Path:
             "errors": session.errors.astype(object).where(session.errors.notna(), None)
             .to_dict("records"),
             "duplicates": session.duplicates.astype(object).to_dict("records"),
+            "warnings": session.warnings.astype(object).where(session.warnings.notna(), None)
+            .to_dict("records"),
         }
         target = root / META_FILE
         target.write_text(json.dumps(meta, indent=1, default=str))
@@ -161,6 +164,7 @@ def read_parquet(path: str | Path) -> Session:
         files = meta.get("files") or {name: file_name(name) for name in meta["types"]}
         errors = _records(meta["errors"], ERRORS_SCHEMA)
         duplicates = _records(meta["duplicates"], DUPLICATES_SCHEMA)
+        warnings = _records(meta.get("warnings", []), ERRORS_SCHEMA)
         skipped, source = meta["skipped"], meta["source"]
     except (OSError, ValueError, TypeError, KeyError, AttributeError, pa.ArrowException) as exc:
         raise TelemetryLabError(
@@ -168,7 +172,8 @@ def read_parquet(path: str | Path) -> Session:
             "session.to_parquet() writes; write the session again"
         ) from None
     tables = {name: _read_table(root, name, file) for name, file in files.items()}
-    return Session(tables, errors=errors, skipped=skipped, duplicates=duplicates, source=source)
+    return Session(tables, errors=errors, skipped=skipped, duplicates=duplicates,
+                   warnings=warnings, source=source)
 
 
 def write_dataset(sessions: Mapping[str, Session], root: str | Path) -> Path:
