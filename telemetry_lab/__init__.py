@@ -15,6 +15,7 @@ from .capture import (
     BrowserNotFound,
     Capture,
     CaptureError,
+    SpoolError,
     capture,
     fetch_events,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "InvalidDuration",
     "ReplayServer",
     "Session",
+    "SpoolError",
     "TelemetryLabError",
     "UnknownCategory",
     "WrongInputError",
