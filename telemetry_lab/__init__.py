@@ -15,6 +15,7 @@ from .capture import (
     BrowserNotFound,
     Capture,
     CaptureError,
+    SpoolError,
     capture,
     fetch_events,
 )
@@ -24,7 +25,15 @@ from .charts.timeline import plot_timeline
 from .charts.vitals import plot_layout_shifts, plot_lcp_candidates, plot_vitals
 from .charts.waterfall import plot_waterfall
 from .datasets import load_sample
-from .errors import EventTypeNotFound, FormatError, ScreenshotNotFound, TelemetryLabError
+from .errors import (
+    EventTypeNotFound,
+    FormatError,
+    InvalidDuration,
+    ScreenshotNotFound,
+    TelemetryLabError,
+    UnknownCategory,
+    WrongInputError,
+)
 from .export.har import to_har
 from .export.parquet import read_dataset, read_parquet, write_dataset
 from .export.report import report
@@ -55,11 +64,15 @@ __all__ = [
     "EventTypeNotFound",
     "Faults",
     "FormatError",
+    "InvalidDuration",
     "ReplayServer",
     "Screenshot",
     "ScreenshotNotFound",
     "Session",
+    "SpoolError",
     "TelemetryLabError",
+    "UnknownCategory",
+    "WrongInputError",
     "__version__",
     "assign_navigation",
     "capture",

@@ -48,17 +48,23 @@ def _write(session: Session, out: Path) -> None:
 
 def _capture(args: argparse.Namespace) -> int:
     out = Path(args.output)
+    spool = Path(args.spool) if args.spool else out / f"{args.browser_id}.sse"
     cap = capture(args.browser_id, base_url=args.base_url, replay=None if args.new else "all",
-                  categories=args.category, spool=out / f"{args.browser_id}.sse",
-                  read_timeout=args.read_timeout, progress=True)
+                  categories=args.category, spool=spool, read_timeout=args.read_timeout,
+                  progress=True)
+    code = 0
     try:
         session = cap.wait()
     except KeyboardInterrupt:
         print("\ninterrupted: stopping, filling gaps from history …", file=sys.stderr)
         session = cap.stop()
+    except TelemetryLabError as exc:
+        session, code = cap.session(), 1
+        print(f"telemetry-lab capture: {exc}\n  writing the {len(session)} events that "
+              "arrived to Parquet", file=sys.stderr)
     _write(session, out)
     print(f"spool: {cap.spool}")
-    return 0
+    return code
 
 
 def _fetch(args: argparse.Namespace) -> int:
@@ -79,7 +85,7 @@ def _faults(args: argparse.Namespace) -> Faults:
 
 def capture_hint(browser_id: str, url: str, *, keyed: bool) -> str:
     """The capture command for a replay server, runnable as printed (the key, when the server
-    needs one, comes from ``KERNEL_API_KEY``, which must then hold the server's ``--api-key``).
+    needs one, comes from ``KERNEL_API_KEY``, which must then hold the server's token).
 
     Examples
     --------
@@ -87,7 +93,7 @@ def capture_hint(browser_id: str, url: str, *, keyed: bool) -> str:
     'telemetry-lab capture b --base-url http://127.0.0.1:8765 -o capture-b'
     """
     command = f"telemetry-lab capture {browser_id} --base-url {url} -o capture-{browser_id}"
-    return command + ("  (with KERNEL_API_KEY set to the --api-key)" if keyed else "")
+    return command + ("  (with KERNEL_API_KEY set to the replay token)" if keyed else "")
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -96,7 +102,7 @@ def _replay(args: argparse.Namespace) -> int:
                     speed=args.speed, faults=_faults(args))
     faults = "".join(f"\n  fault: {text}" for text in server.feed.faults.describe())
     print(f"serving {args.recording} as browser {args.browser_id!r} at {server.url}\n"
-          f"  {capture_hint(args.browser_id, server.url, keyed=bool(args.api_key))}" + faults,
+          f"  {capture_hint(args.browser_id, server.url, keyed=server.token)}" + faults,
           flush=True)
     try:
         while True:
@@ -202,6 +208,8 @@ def _parser() -> argparse.ArgumentParser:
                             "(Ctrl-C stops and writes what arrived)")
     cap.add_argument("--new", action="store_true", help="only new events (default: replay=all)")
     cap.add_argument("--read-timeout", type=float, default=45.0)
+    cap.add_argument("--spool", help="spool file (default: OUTPUT/BROWSER_ID.sse); put it on "
+                                     "another disk than --output to keep both safe")
     cap.set_defaults(run=_capture)
     fetch = remote("fetch", "read a browser's telemetry from history into Parquet")
     fetch.add_argument("--since", default="5m", help="duration ago (10m, 2h, 30d, 1h30m; units "
@@ -214,7 +222,9 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("recording", help="an .sse or .ndjson recording (or a spool)")
     rep.add_argument("--browser-id", default="replay")
     rep.add_argument("--port", type=int, default=8765)
-    rep.add_argument("--api-key", help="require this bearer token")
+    rep.add_argument("--api-key", help="require this bearer token (default: the "
+                                       "TELEMETRY_LAB_REPLAY_TOKEN environment variable, which "
+                                       "other users cannot see in ps)")
     rep.add_argument("--ring", type=int, default=1024, help="events the stream keeps (0: all)")
     rep.add_argument("--keepalive", type=float, default=15.0)
     rep.add_argument("--speed", type=float, help="real time × SPEED (default: as fast as read)")

@@ -18,8 +18,12 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
 
 from .errors import FormatError
 
@@ -32,6 +36,12 @@ FORMATS: dict[str, str] = {
 
 _BOM = b"\xef\xbb\xbf"
 RAW_LIMIT = 200
+#: Deepest nesting of objects and arrays an envelope may have (Chromium's JSON reader allows 200;
+#: real envelopes have under 10). Deeper input is one recorded error, never a crash.
+MAX_DEPTH = 200
+#: Largest seq, ``ts`` or SSE ``id`` accepted: the int64 columns' range.
+INT64_MAX = 2**63 - 1
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,7 @@ class Batch:
     ``lines`` holds one JSON envelope each (no newline inside), ``positions`` their 1-based
     frame or line number in the source, ``ids`` the SSE ``id`` of their frame (None for NDJSON
     and JSON). ``skipped`` lists ids of frames without data: seqs the server skipped.
+    ``warnings`` are frames that were read but not as sent (an ``id`` that is not a seq, say).
     """
 
     lines: list[bytes] = field(default_factory=list)
@@ -58,11 +69,58 @@ class Batch:
     ids: list[int | None] | None = None
     skipped: list[int] = field(default_factory=list)
     errors: list[FrameError] = field(default_factory=list)
+    warnings: list[FrameError] = field(default_factory=list)
 
 
 def _int_id(text: bytes) -> int | None:
+    """An SSE ``id`` as a seq: None unless it is digits within the int64 range."""
     text = text.strip()
-    return int(text) if text.isdigit() else None
+    if not text.isdigit() or (len(text) > 18 and int(text) > INT64_MAX):
+        return None
+    return int(text)
+
+
+def nesting_depth(text: bytes) -> int:
+    """How deep objects and arrays nest in JSON ``text`` (brackets inside strings ignored).
+
+    Examples
+    --------
+    >>> nesting_depth(b'{"a": [1, {"b": "[[["}]}'), nesting_depth(b'7')
+    (3, 0)
+    """
+    if text.count(b"[") + text.count(b"{") <= 1:
+        return text.count(b"[") + text.count(b"{")
+    codes = np.frombuffer(_STRING.sub(b'""', text), np.uint8)
+    steps = np.zeros(len(codes), np.int64)
+    steps[(codes == ord("[")) | (codes == ord("{"))] = 1
+    steps[(codes == ord("]")) | (codes == ord("}"))] = -1
+    return int(np.cumsum(steps).max(initial=0))
+
+
+def too_deep(text: bytes) -> str | None:
+    """The reason ``text`` nests too deep to be read (see :data:`MAX_DEPTH`), or None."""
+    if text.count(b"[") + text.count(b"{") <= MAX_DEPTH:
+        return None
+    depth = nesting_depth(text)
+    if depth <= MAX_DEPTH:
+        return None
+    return f"JSON nested {depth} levels deep; at most {MAX_DEPTH} are read"
+
+
+def loads(text: bytes) -> Any:
+    """``json.loads`` for untrusted input: nesting beyond :data:`MAX_DEPTH` is a ValueError.
+
+    Examples
+    --------
+    >>> loads(b"[" * 300 + b"]" * 300)
+    Traceback (most recent call last):
+    ...
+    ValueError: JSON nested 300 levels deep; at most 200 are read
+    """
+    reason = too_deep(text)
+    if reason is not None:
+        raise ValueError(reason)
+    return json.loads(text)
 
 
 class Framer:
@@ -182,7 +240,7 @@ class SSEDecoder(Framer):
                 ):
                     lines.append(frame[newline + 7 :])
                     positions.append(position)
-                    ids.append(_int_id(frame[4:newline]))
+                    ids.append(frame_seq(frame[4:newline], position, batch))
                     continue
             self._general(frame, position, batch)
         self._frame = position
@@ -201,6 +259,7 @@ class SSEDecoder(Framer):
             (b"\n" + b"\n".join(heads)).count(b"\nid: ") == len(heads)
             and b"".join(digits).isdigit()
             and all(digits)
+            and max(map(len, digits)) <= 18  # longer ids may pass int64: checked one by one
             and all(map(bytes.startswith, bodies, itertools.repeat(b"data: ")))
         ):
             return False
@@ -223,8 +282,18 @@ class SSEDecoder(Framer):
             if name == b"data":
                 data.append(value)
             elif name == b"id" and b"\0" not in value:
-                frame_id = _int_id(value)
+                frame_id = frame_seq(value, position, batch)
         add_frame(batch, position, frame_id, b"\n".join(data))
+
+
+def frame_seq(text: bytes, position: int, batch: Batch) -> int | None:
+    """A frame's ``id`` as a seq; an id that is not one is ignored and reported in ``batch``."""
+    frame_id = _int_id(text)
+    if frame_id is None and text.strip():
+        reason = (f"SSE id {text.strip()[:40].decode(errors='replace')!r} is not a seq "
+                  f"(digits up to {INT64_MAX}); the id is ignored")
+        batch.warnings.append(FrameError(position, None, text[:RAW_LIMIT], reason))
+    return frame_id
 
 
 def add_frame(batch: Batch, position: int, frame_id: int | None, payload: bytes) -> None:
@@ -239,7 +308,7 @@ def add_frame(batch: Batch, position: int, frame_id: int | None, payload: bytes)
         return
     if b"\n" in payload:
         try:
-            payload = json.dumps(json.loads(payload), ensure_ascii=False).encode()
+            payload = json.dumps(loads(payload), ensure_ascii=False).encode()
         except ValueError as exc:
             reason = f"invalid JSON in multi-line data: {exc}"
             batch.errors.append(FrameError(position, frame_id, payload[:RAW_LIMIT], reason))
@@ -289,8 +358,13 @@ def decode_events_json(data: bytes) -> Batch:
     >>> decode_events_json(b'[{"seq": 1}, 7]').errors[0].reason
     'array element is int, expected a JSON object (an envelope)'
     """
+    data = data.removeprefix(_BOM)
+    positions: list[int] = []
+    batch = Batch(positions=positions)
     try:
-        items = json.loads(data.removeprefix(_BOM)) if data.strip() else []
+        items = json.loads(data) if data.strip() else []
+    except RecursionError:  # some element nests too deep: read the others one by one
+        items = _elements(data, batch)
     except ValueError as exc:
         raise FormatError(
             f"expected {FORMATS['json']}, but the input is not valid JSON ({exc}); "
@@ -301,9 +375,10 @@ def decode_events_json(data: bytes) -> Batch:
             f"expected {FORMATS['json']}, got a JSON {type(items).__name__}; "
             "pass the response body of GET /browsers/{id}/telemetry/events"
         )
-    positions: list[int] = []
-    batch = Batch(positions=positions)
     for position, item in enumerate(items, 1):
+        if isinstance(item, FrameError):
+            batch.errors.append(FrameError(position, None, item.raw, item.reason))
+            continue
         text = json.dumps(item, ensure_ascii=False).encode()
         if isinstance(item, dict):
             batch.lines.append(text)
@@ -312,6 +387,30 @@ def decode_events_json(data: bytes) -> Batch:
             reason = f"array element is {type(item).__name__}, expected a JSON object (an envelope)"
             batch.errors.append(FrameError(position, None, text[:RAW_LIMIT], reason))
     return batch
+
+
+def _elements(data: bytes, batch: Batch) -> list[Any]:
+    """The elements of JSON array ``data``, each parsed alone: one too deep is a FrameError."""
+    data = data.strip()
+    blank = _STRING.sub(lambda m: b'"' + b" " * (len(m[0]) - 2) + b'"', data)
+    codes = np.frombuffer(blank, np.uint8)
+    steps = np.zeros(len(codes), np.int32)
+    steps[(codes == ord("[")) | (codes == ord("{"))] = 1
+    steps[(codes == ord("]")) | (codes == ord("}"))] = -1
+    depth = np.cumsum(steps)
+    closed = np.flatnonzero(depth == 0)
+    if blank[:1] != b"[" or not len(closed) or closed[0] != len(codes) - 1:
+        raise FormatError(f"expected {FORMATS['json']}, but the input is not a JSON array")
+    commas = np.flatnonzero((depth == 1) & (codes == ord(","))).tolist()
+    cuts = [0, *commas, len(codes) - 1]
+    items: list[Any] = []
+    for begin, end in itertools.pairwise(cuts):
+        text = data[begin + 1 : end]
+        try:
+            items.append(loads(text))
+        except (ValueError, RecursionError) as exc:
+            items.append(FrameError(0, None, text.strip()[:RAW_LIMIT], f"invalid JSON: {exc}"))
+    return items
 
 
 def sniff(head: bytes) -> str | None:

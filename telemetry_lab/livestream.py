@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from sseclient import SSEClient
 
-from .decode import Batch, Framer, add_frame
+from .decode import Batch, Framer, add_frame, frame_seq
 
 #: An id-only frame (preceded by a frame end, here or the piece start made one).
 _LONE_ID = re.compile(rb"\n\n(id:[^\n]*)(?=\n\n)")
@@ -107,7 +107,7 @@ def parse_stream(
 
     def flush() -> None:
         nonlocal batch, lines, positions, ids
-        if batch.lines or batch.skipped or batch.errors:
+        if batch.lines or batch.skipped or batch.errors or batch.warnings:
             sink(batch)
             lines, positions, ids = [], [], []
             batch = Batch(lines, positions, ids)
@@ -128,8 +128,9 @@ def parse_stream(
     numbers = itertools.count(1) if frame_numbers is None else frame_numbers
     try:
         for event in client.events():
-            frame_id = int(event.id) if event.id and event.id.strip().isdigit() else None
-            add_frame(batch, next(numbers), frame_id, event.data.encode())
+            position = next(numbers)
+            frame_id = frame_seq(event.id.encode(), position, batch) if event.id else None
+            add_frame(batch, position, frame_id, event.data.encode())
             if len(batch.lines) >= max_batch:
                 flush()
     finally:

@@ -44,6 +44,7 @@ _ENVELOPE_KEYS = ("seq", "event")
 _EVENT_KEYS = ("ts", "type", "category", "source", "data", "truncated")
 _SOURCE_KEYS = ("kind", "event", "metadata")
 INFERRED_KINDS = frozenset({"json", "strmap"})
+_FEW_FIELDS = 64
 
 
 def _struct(fields: dict[str, Any]) -> pa.StructType:
@@ -79,16 +80,33 @@ def parse_schema(name: str) -> pa.Schema:
     return pa.schema([("seq", pa.int64()), ("event", _struct(event))])
 
 
-def _field(struct: pa.Array | None, *path: str) -> pa.Array | None:
-    """Child at ``path`` with parent nulls applied; None when the struct has no such child."""
-    for part in path:
-        if struct is None or not pa.types.is_struct(struct.type):
-            return None
-        index = struct.type.get_field_index(part)
-        if index < 0:
-            return None
-        struct = pc.struct_field(struct, [index])  # by index: names may hold dots
-    return struct
+class _Fields:
+    """Children of struct arrays by path, each struct flattened once (parent nulls applied).
+
+    One ``flatten`` per struct instead of a ``struct_field`` call per child read: a struct with
+    thousands of unknown keys costs one call, not thousands.
+    """
+
+    def __init__(self) -> None:
+        self._children: dict[int, tuple[pa.Array, list[pa.Array]]] = {}
+
+    def children(self, struct: pa.Array) -> list[pa.Array]:
+        """Every child of ``struct``, in field order."""
+        held = self._children.get(id(struct))
+        if held is None:
+            held = self._children[id(struct)] = (struct, struct.flatten())
+        return held[1]
+
+    def get(self, struct: pa.Array | None, *path: str) -> pa.Array | None:
+        """Child at ``path``; None when the struct has no such child."""
+        for part in path:
+            if struct is None or not pa.types.is_struct(struct.type):
+                return None
+            index = struct.type.get_field_index(part)  # one name: names may hold dots
+            if index < 0:
+                return None
+            struct = self.children(struct)[index]
+        return struct
 
 
 def _coalesce(arrays: Iterable[pa.Array | None], dtype: pa.DataType, length: int) -> pa.Array:
@@ -142,10 +160,10 @@ def _to_map(array: pa.Array | pa.ChunkedArray) -> pa.Array:
         array = array.combine_chunks()
     n = len(array)
     rows, fields, values = [], [], []
-    names = sorted(f.name for f in array.type)  # a row's keys in name order, whatever the batch
+    children = dict(zip((f.name for f in array.type), array.flatten(), strict=True))
+    names = sorted(children)  # a row's keys in name order, whatever the batch
     for index, name in enumerate(names):
-        child = _field(array, name)
-        assert child is not None
+        child = children[name]
         if child.null_count == n or pa.types.is_null(child.type):
             continue
         present = np.flatnonzero(child.is_valid().to_numpy(zero_copy_only=False))
@@ -167,34 +185,42 @@ def _to_map(array: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 def _unknown(
-    struct: pa.Array | None, known: Iterable[str], prefix: str
+    fields: _Fields, struct: pa.Array | None, known: Iterable[str], prefix: str
 ) -> list[tuple[str, pa.Array]]:
     if struct is None or not pa.types.is_struct(struct.type):
         return []
     known = set(known)
-    out = []
-    for f in struct.type:
-        if f.name not in known and not pa.types.is_null(f.type):
-            child = _field(struct, f.name)
-            assert child is not None
-            out.append((f"{prefix}{f.name}", child))
-    return out
+    wanted = [i for i, f in enumerate(struct.type)
+              if f.name not in known and not pa.types.is_null(f.type)]
+    if not wanted:
+        return []
+    children = fields.children(struct)
+    return [(f"{prefix}{struct.type.field(i).name}", children[i]) for i in wanted]
 
 
 def _extra(columns: list[tuple[str, pa.Array]], length: int) -> pa.Array:
-    """JSON object ``{dotted path: value}`` of the unknown fields of each row; null when none."""
+    """JSON object ``{dotted path: value}`` of the unknown fields of each row; null when none.
+
+    Few unknown fields (the usual case): only the rows holding one are converted. Many (an
+    event with thousands of unknown keys): every row is converted in one call, as a call per
+    field would cost more than the rows.
+    """
     if not columns:
         return pa.nulls(length, pa.string())
-    masks = [c.is_valid().to_numpy(zero_copy_only=False) for _, c in columns]
-    rows = np.flatnonzero(np.logical_or.reduce(masks))
-    objects: list[dict[str, Any]] = [{} for _ in rows]
-    for (path, column), mask in zip(columns, masks, strict=True):
-        present = mask[rows]
-        for obj, value, here in zip(objects, column.take(rows).to_pylist(), present, strict=True):
-            if here:
-                obj[path] = value
+    arrays = [c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for _, c in columns]
+    fields = pa.StructArray.from_arrays(arrays, [path for path, _ in columns])
+    if len(columns) > _FEW_FIELDS:
+        rows = np.arange(length)
+        values = fields.to_pylist()
+    else:
+        masks = [a.is_valid().to_numpy(zero_copy_only=False) for a in arrays]
+        rows = np.flatnonzero(np.logical_or.reduce(masks))
+        values = fields.take(rows).to_pylist()
     texts = np.full(length, None, dtype=object)
-    texts[rows] = [dumps(obj) for obj in objects]
+    texts[rows] = [
+        dumps(present) if (present := {k: v for k, v in row.items() if v is not None}) else None
+        for row in values
+    ]
     return pa.array(texts, pa.string())
 
 
@@ -216,6 +242,10 @@ def reshape(name: str, raw: pa.Table) -> pa.Table:
     et = event_type(name)
     n = raw.num_rows
     envelope = raw.to_struct_array()
+    if isinstance(envelope, pa.ChunkedArray):
+        envelope = envelope.combine_chunks()
+    fields = _Fields()
+    _field = fields.get
     event = _field(envelope, "event")
     source = _field(event, "source")
     metadata = _field(source, "metadata")
@@ -235,16 +265,16 @@ def reshape(name: str, raw: pa.Table) -> pa.Table:
     for column, dtype, meta_key in CONTEXT:
         candidates = [_field(data, column), _field(metadata, meta_key) if meta_key else None]
         columns[column] = _coalesce(candidates, dtype, n)
-    unknown = _unknown(envelope, _ENVELOPE_KEYS, "")
-    unknown += _unknown(event, _EVENT_KEYS, "event.")
-    unknown += _unknown(source, _SOURCE_KEYS, "event.source.")
-    unknown += _unknown(metadata, METADATA_KEYS, "event.source.metadata.")
+    unknown = _unknown(fields, envelope, _ENVELOPE_KEYS, "")
+    unknown += _unknown(fields, event, _EVENT_KEYS, "event.")
+    unknown += _unknown(fields, source, _SOURCE_KEYS, "event.source.")
+    unknown += _unknown(fields, metadata, METADATA_KEYS, "event.source.metadata.")
     known = _data_known(et)
     if "*" not in known[""]:
-        unknown += _unknown(data, known[""], "event.data.")
+        unknown += _unknown(fields, data, known[""], "event.data.")
         for parent, keys in known.items():
             if parent:
-                unknown += _unknown(_field(data, parent), keys, f"event.data.{parent}.")
+                unknown += _unknown(fields, _field(data, parent), keys, f"event.data.{parent}.")
     for spec in et.fields:
         arrays = [data if not path else _field(data, *path) for path in spec.paths]
         if spec.kind == "json":

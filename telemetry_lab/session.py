@@ -73,6 +73,10 @@ class Session:
     errors, skipped, duplicates
         Frames that could not be read, seqs the server skipped (id-only frames), seqs received
         more than once (the first copy is kept).
+    warnings
+        Frames that were read, but not exactly as sent (same columns as ``errors``): invalid
+        UTF-8 replaced, an SSE ``id`` that is not a seq or disagrees with the envelope's, a seq
+        that went back (a restarted counter; both events are kept).
     source
         Where the data came from: format, path, capture times and so on.
     """
@@ -84,12 +88,14 @@ class Session:
         errors: pa.Table | None = None,
         skipped: Sequence[int] | np.ndarray = (),
         duplicates: pa.Table | None = None,
+        warnings: pa.Table | None = None,
         source: Mapping[str, Any] | None = None,
     ) -> None:
         self._tables = dict(sorted((tables or {}).items()))
         self._errors = errors if errors is not None else ERRORS_SCHEMA.empty_table()
         self._skipped = np.unique(np.asarray(skipped, dtype=np.int64))
         self._duplicates = duplicates if duplicates is not None else DUPLICATES_SCHEMA.empty_table()
+        self._warnings = warnings if warnings is not None else ERRORS_SCHEMA.empty_table()
         self.source: dict[str, Any] = dict(source or {})
         self._events: pd.DataFrame | None = None
         self._html: str | None = None
@@ -109,6 +115,7 @@ class Session:
             errors=errors_table(builder.errors),
             skipped=builder.skipped,
             duplicates=duplicates,
+            warnings=errors_table(builder.warnings),
             source=source,
         )
 
@@ -251,6 +258,23 @@ class Session:
         return _frame(self._errors)
 
     @property
+    def warnings(self) -> pd.DataFrame:
+        """Frames read but not exactly as sent, with why (same columns as :attr:`errors`).
+
+        Invalid UTF-8 replaced by U+FFFD, an SSE ``id`` that is not a seq or disagrees with the
+        envelope's seq, a seq that went back (a restarted counter: both events are kept).
+
+        Examples
+        --------
+        >>> import telemetry_lab
+        >>> s = telemetry_lab.read(b'id: 9\\ndata: {"seq":1,"event":{"ts":1796018033868025,'
+        ...                        b'"type":"page_load","category":"page"}}\\n\\n')
+        >>> s.warnings["reason"].tolist()
+        ["SSE id 9 disagrees with the envelope's seq 1; the event is kept under its seq"]
+        """
+        return _frame(self._warnings)
+
+    @property
     def duplicates(self) -> pd.DataFrame:
         """Seqs received more than once (``seq``, ``type``, ``position`` of the dropped copy)."""
         return _frame(self._duplicates)
@@ -282,7 +306,7 @@ class Session:
             if kept.num_rows:
                 tables[name] = kept
         return Session(tables, errors=self._errors, skipped=self._skipped,
-                       duplicates=self._duplicates, source=self.source)
+                       duplicates=self._duplicates, warnings=self._warnings, source=self.source)
 
     # -- output ---------------------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ import json
 import os
 import re
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,7 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from .decode import RAW_LIMIT, Batch, FrameError
+from .decode import INT64_MAX, MAX_DEPTH, RAW_LIMIT, Batch, FrameError, loads, too_deep
 from .reshape import dumps, parse_schema, reshape
 from .schema import event_type
 
@@ -56,27 +56,74 @@ def _executor() -> ThreadPoolExecutor:
         _EXECUTOR = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="telemetry_lab")
     return _EXECUTOR
 
-#: Envelope keys the parse schema declares at each level; other keys are inferred into ``extra``.
-def _read_block(name: str, lines: Sequence[bytes]) -> pa.Table:
-    block = max(_BLOCK, max(map(len, lines)) + 2)
+#: Lines longer than this are checked for nesting before the JSON reader sees them (its
+#: recursion overflows the stack past some 10,000 levels and its type inference slows with the
+#: cube of the depth); a shorter line nests at most half as deep, which the reader parses in a
+#: fraction of a second, and nesting beyond :data:`~telemetry_lab.decode.MAX_DEPTH` then shows in
+#: the parsed types.
+_CHECK_DEPTH_OVER = 2048
+_UTF8_REPLACED = ("invalid UTF-8 replaced by U+FFFD (as EventSource decodes); "
+                  "the rest of the event is as sent")
+
+
+class _InvalidUTF8(Exception):
+    """A block holds bytes that are not UTF-8."""
+
+
+class _TooDeep(Exception):
+    """A block holds a line nested deeper than MAX_DEPTH."""
+
+
+def _type_depth(dtype: pa.DataType) -> int:
+    """How deep structs and lists nest in ``dtype`` (without recursion: it may be very deep)."""
+    deepest, stack = 0, [(dtype, 0)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if node.num_fields:  # structs and lists: only their children can nest
+            stack += [(node.field(i).type, depth + 1) for i in range(node.num_fields)]
+    return deepest
+
+
+def _valid_utf8(data: bytes) -> bool:
+    if data.isascii():
+        return True
+    offsets = pa.array([0, len(data)], pa.int64()).buffers()[1]
+    array = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)])
+    try:
+        array.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _read_block(name: str, data: bytes, count: int, longest: int) -> pa.Table:
+    """Parse ``data``, ``count`` envelope lines of type ``name`` (``longest`` bytes at most)."""
+    if not _valid_utf8(data):
+        raise _InvalidUTF8
     table = pj.read_json(
-        io.BytesIO(b"\n".join(lines)),
-        read_options=pj.ReadOptions(block_size=block, use_threads=False),
+        io.BytesIO(data),
+        read_options=pj.ReadOptions(block_size=max(_BLOCK, longest + 2), use_threads=False),
         parse_options=pj.ParseOptions(
             explicit_schema=parse_schema(name), unexpected_field_behavior="infer"
         ),
     )
-    if table.num_rows != len(lines):
-        raise pa.ArrowInvalid(f"{table.num_rows} JSON values in {len(lines)} lines")
+    if table.num_rows != count:
+        raise pa.ArrowInvalid(f"{table.num_rows} JSON values in {count} lines")
     # The reader's inference corrupts a list whose first item is null and a later one is not
     # ([null, "x"]: offsets past the values, seen with pyarrow 26); such a block is refused here
     # and its line re-read with the undeclared list kept as JSON text.
     table.validate()
+    if _type_depth(table.schema.field("event").type) + 2 > MAX_DEPTH:
+        raise _TooDeep
     return table
 
 
 def diagnose(line: bytes, name: str) -> str | None:
     """Why ``line`` cannot be an envelope of type ``name``, in words; None when it can."""
+    deep = too_deep(line)
+    if deep is not None:
+        return deep
     try:
         envelope = json.loads(line)
     except ValueError as exc:
@@ -150,6 +197,8 @@ def _type_errors(
         elif pa.types.is_list(f.type):
             if not isinstance(item, list) or not all(isinstance(x, str) for x in item):
                 found.append(f"{path} is {json.dumps(item)[:40]}, expected a list of strings")
+        elif isinstance(item, int) and not isinstance(item, bool) and abs(item) > INT64_MAX:
+            found.append(f"{path} is {item}, beyond the 64-bit integer range")
         else:
             allowed = _JSON_TYPES[str(f.type)]
             if not isinstance(item, allowed) or (isinstance(item, bool) and bool not in allowed):
@@ -167,46 +216,127 @@ class Parsed:
     tables: list[tuple[pa.Table, np.ndarray]] = field(default_factory=list)
     bad: list[tuple[int, str]] = field(default_factory=list)
     reroute: dict[str, list[int]] = field(default_factory=dict)
+    replaced: list[int] = field(default_factory=list)
+    #: The lines of the rows in ``bad``, ``reroute`` and ``replaced`` (as read).
+    lines: dict[int, bytes] = field(default_factory=dict)
 
 
-def _parse(name: str, lines: Sequence[bytes], offset: int, out: Parsed) -> None:
-    """Parse ``lines`` of one type, halving around whatever the reader rejects."""
+def _deep(lines: Sequence[bytes], *, over: int) -> dict[int, str]:
+    """Lines longer than ``over`` bytes that nest too deep, with the reason."""
+    return {i: reason for i, line in enumerate(lines)
+            if len(line) > over and (reason := too_deep(line)) is not None}
+
+
+def _parse(name: str, lines: Sequence[bytes], rows: np.ndarray, out: Parsed) -> None:
+    """Parse ``lines`` of one type, halving around whatever the reader rejects.
+
+    ``rows`` are the lines' indices in the block :func:`parse_block` was given.
+    """
+    if max(map(len, lines)) > _CHECK_DEPTH_OVER:
+        deep = _deep(lines, over=_CHECK_DEPTH_OVER)
+        if deep:
+            _drop(name, lines, rows, deep, out)
+            return
     try:
-        raw = _read_block(name, lines)
+        raw = _read_block(name, b"\n".join(lines), len(lines), max(map(len, lines)))
+    except _InvalidUTF8:
+        lines = list(lines)
+        for i, line in enumerate(lines):
+            text = line.decode("utf-8", "replace")
+            if "\ufffd" in text and not _valid_utf8(line):
+                out.lines[int(rows[i])] = line
+                lines[i] = text.encode()
+                out.replaced.append(int(rows[i]))
+        _parse(name, lines, rows, out)
+        return
+    except _TooDeep:
+        _drop(name, lines, rows, _deep(lines, over=0), out)
+        return
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         if len(lines) > 1:
             half = len(lines) // 2
-            _parse(name, lines[:half], offset, out)
-            _parse(name, lines[half:], offset + half, out)
+            _parse(name, lines[:half], rows[:half], out)
+            _parse(name, lines[half:], rows[half:], out)
             return
         reason = diagnose(lines[0], name)
         if reason is not None:
-            out.bad.append((offset, reason))
+            _bad(out, int(rows[0]), lines[0], reason)
             return
         fixed = _representable(_json_fields_as_text(json.loads(lines[0]), name),
                                parse_schema(name))
         try:
-            raw = _read_block(name, [json.dumps(fixed).encode()])
+            block = json.dumps(fixed).encode()
+            raw = _read_block(name, block, 1, len(block))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             message = str(exc).removeprefix("JSON parse error: ")
-            out.bad.append((offset, f"the JSON reader rejected it: {message}"))
+            _bad(out, int(rows[0]), lines[0], f"the JSON reader rejected it: {message}")
             return
+    _finish(name, raw, rows, lines.__getitem__, out)
+
+
+def _bad(out: Parsed, row: int, line: bytes, reason: str) -> None:
+    out.bad.append((row, reason))
+    out.lines[row] = line
+
+
+def _finish(name: str, raw: pa.Table, rows: np.ndarray, line: Callable[[int], bytes],
+            out: Parsed) -> None:
+    """Reshape what the reader parsed; rows that cannot be kept are reported or rerouted.
+
+    ``line(i)`` gives the line of row ``i`` of ``raw``: called only for rows reported.
+    """
     table = reshape(name, raw)
-    rows = np.arange(offset, offset + len(lines))
     other, reasons = _row_problems(table, name)
     good = np.array([r is None for r in reasons], bool)
-    for i in np.flatnonzero(~good):
-        out.bad.append((int(rows[i]), str(reasons[i])))
-    for i in np.flatnonzero(other & good):
-        out.reroute.setdefault(str(table["type"][int(i)]), []).append(int(rows[i]))
+    for row in np.flatnonzero(~good):
+        _bad(out, int(rows[row]), line(int(row)), str(reasons[row]))
+    for row in np.flatnonzero(other & good):
+        out.reroute.setdefault(str(table["type"][int(row)]), []).append(int(rows[row]))
+        out.lines[int(rows[row])] = line(int(row))
     keep = good & ~other
     out.tables.append((table if keep.all() else table.filter(keep), rows[keep]))
+
+
+def _drop(name: str, lines: Sequence[bytes], rows: np.ndarray, bad: dict[int, str],
+          out: Parsed) -> None:
+    """Record lines ``bad`` (index → reason) as errors and parse the others."""
+    for i, reason in bad.items():
+        _bad(out, int(rows[i]), lines[i], reason)
+    rest = [i for i in range(len(lines)) if i not in bad]
+    if rest:
+        _parse(name, [lines[i] for i in rest], rows[rest], out)
+
+
+def parse_block(name: str, data: bytes, count: int, longest: int) -> Parsed:
+    """Parse ``data``, ``count`` envelope lines of type ``name`` joined by newlines, the
+    longest ``longest`` bytes, into that type's table. Pure, thread-safe.
+
+    The block is split into lines only if the reader rejects it (to isolate the bad lines), so
+    the caller can let go of its lines once it has joined them. Lines longer than
+    ``_CHECK_DEPTH_OVER`` must have been checked for nesting (:func:`parse_lines` does).
+    """
+    out = Parsed()
+    rows = np.arange(count)
+    try:
+        raw = _read_block(name, data, count, longest)
+    except (_InvalidUTF8, _TooDeep, pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        _parse(name, data.split(b"\n"), rows, out)
+        return out
+    split: list[list[bytes]] = []
+
+    def line(i: int) -> bytes:
+        if not split:
+            split.append(data.split(b"\n"))
+        return split[0][i]
+
+    _finish(name, raw, rows, line, out)
+    return out
 
 
 def parse_lines(name: str, lines: Sequence[bytes]) -> Parsed:
     """Parse envelope lines routed to type ``name`` into that type's table. Pure, thread-safe."""
     out = Parsed()
-    _parse(name, lines, 0, out)
+    _parse(name, lines, np.arange(len(lines)), out)
     return out
 
 
@@ -250,14 +380,18 @@ class TableBuilder:
     """Accumulates batches of envelopes into per-type Arrow tables, incrementally.
 
     Every :meth:`add` parses only the new batch; :meth:`tables` concatenates what is held
-    (no re-parsing), so a snapshot can be taken at any moment. The first copy of each seq is kept;
-    later copies are listed in :attr:`duplicates`.
+    (no re-parsing), so a snapshot can be taken at any moment. A seq received again with the
+    same event (same type and ``ts``) is a duplicate: the first copy is kept, later ones are listed
+    in :attr:`duplicates`. A seq received again with a different event means the producer's
+    counter went back (restarted): both events are kept and the later one is reported in
+    :attr:`warnings`, as is an SSE ``id`` that disagrees with its envelope's seq.
     """
 
     def __init__(self) -> None:
         self._parts: dict[str, list[pa.Table]] = {}
         self._seen: set[int] = set()
         self.errors: list[FrameError] = []
+        self.warnings: list[FrameError] = []
         self.skipped: list[int] = []
         self.duplicates: list[tuple[int, str, int]] = []
         self.last_seq: int = 0
@@ -271,6 +405,7 @@ class TableBuilder:
         frames the next batch; results are applied in arrival order. :meth:`flush` waits for them.
         """
         self.errors.extend(batch.errors)
+        self.warnings.extend(batch.warnings)
         self.skipped.extend(batch.skipped)
         known = [*batch.skipped, *(i for i in batch.ids or () if i is not None)]
         if known:
@@ -282,10 +417,31 @@ class TableBuilder:
                 self._submit(batch, key.decode(errors="replace"), indices)
         self._apply(keep=_MAX_PENDING)
 
-    def _submit(self, batch: Batch, name: str, indices: list[int]) -> None:
-        lines = [batch.lines[i] for i in indices]
-        future = _executor().submit(parse_lines, name, lines)
-        self._pending.append((batch, name, indices, future))
+    def _submit(self, batch: Batch, name: str, indices: list[int],
+                lines: list[bytes] | None = None) -> None:
+        """Parse the lines ``indices`` of ``batch`` (or ``lines``, when given) as type ``name``.
+
+        The lines are joined here and only the joined block goes to the worker: the batch's
+        lines can be freed while it parses.
+        """
+        if lines is None:
+            lines = [batch.lines[i] for i in indices]
+        longest = max(map(len, lines))
+        if longest > _CHECK_DEPTH_OVER:
+            deep = _deep(lines, over=_CHECK_DEPTH_OVER)
+            for i, reason in deep.items():
+                self._error(batch, indices[i], reason, line=lines[i])
+            if deep:
+                indices = [index for i, index in enumerate(indices) if i not in deep]
+                lines = [line for i, line in enumerate(lines) if i not in deep]
+                if not lines:
+                    return
+                longest = max(map(len, lines))
+        data = b"\n".join(lines)
+        del lines
+        future = _executor().submit(parse_block, name, data, len(indices), longest)
+        origin = Batch(positions=batch.positions, ids=batch.ids)  # without its lines
+        self._pending.append((origin, name, indices, future))
 
     def flush(self) -> None:
         """Wait until every batch added so far is parsed and held."""
@@ -297,28 +453,28 @@ class TableBuilder:
             batch, name, indices, future = self._pending.popleft()
             parsed = future.result()
             for row, reason in parsed.bad:
-                self._error(batch, indices[row], reason)
+                self._error(batch, indices[row], reason, line=parsed.lines[row])
+            for row in parsed.replaced:
+                self._error(batch, indices[row], _UTF8_REPLACED, line=parsed.lines[row],
+                            to=self.warnings)
             for table, rows in parsed.tables:
                 self._keep(name, table, batch, indices, rows)
             for other, moved in parsed.reroute.items():
-                self._submit(batch, other, [indices[r] for r in moved])
+                self._submit(batch, other, [indices[r] for r in moved],
+                             [parsed.lines[r] for r in moved])
 
     def _keep(self, name: str, table: pa.Table, batch: Batch, indices: list[int],
               rows: np.ndarray) -> None:
         """Hold ``table``, the first copy of each seq; row i came from
-        ``batch.lines[indices[rows[i]]]`` (looked up only for a duplicate's position)."""
+        ``batch.lines[indices[rows[i]]]`` (looked up only for rows to report)."""
         if not table.num_rows:
             return
+        if batch.ids is not None:
+            self._check_ids(table, batch, indices, rows)
         seqs = table["seq"].to_pylist()
         seen = self._seen
         if len(set(seqs)) != len(seqs) or not seen.isdisjoint(seqs):
-            mask = np.ones(len(seqs), bool)
-            for i, seq in enumerate(seqs):
-                if seq in seen:
-                    mask[i] = False
-                    self.duplicates.append((seq, name, batch.positions[indices[rows[i]]]))
-                seen.add(seq)
-            table = table.filter(mask)
+            table = self._repeated(name, table, seqs, batch, [indices[r] for r in rows])
             seqs = table["seq"].to_pylist()
         else:
             seen.update(seqs)
@@ -327,13 +483,65 @@ class TableBuilder:
             self.events += len(seqs)
             self._parts.setdefault(name, []).append(table)
 
+    def _check_ids(self, table: pa.Table, batch: Batch, indices: list[int],
+                   rows: np.ndarray) -> None:
+        """Report rows whose SSE ``id`` is not their envelope's seq (the seq is kept)."""
+        assert batch.ids is not None
+        lines = np.asarray(indices)[rows]
+        ids = [batch.ids[i] for i in lines]
+        seqs = table["seq"].to_pylist()
+        for line, frame_id, seq in zip(lines, ids, seqs, strict=True):
+            if frame_id is not None and frame_id != seq:
+                reason = (f"SSE id {frame_id} disagrees with the envelope's seq {seq}; "
+                          "the event is kept under its seq")
+                self._error(batch, int(line), reason, line=b"", to=self.warnings, seq=seq)
+
+    def _repeated(self, name: str, table: pa.Table, seqs: list[int], batch: Batch,
+                  lines: list[int]) -> pa.Table:
+        """``table`` without the duplicates among its rows (same seq, type and ``ts`` as an
+        event held); a seq held by a different event is kept and reported."""
+        ts = table["ts"].cast(pa.int64()).to_pylist()
+        held = self._held({seq for seq in seqs if seq in self._seen})
+        mask = np.ones(len(seqs), bool)
+        for i, (seq, at) in enumerate(zip(seqs, ts, strict=True)):
+            events = held.setdefault(seq, set())
+            if (name, at) in events:
+                mask[i] = False
+                self.duplicates.append((seq, name, batch.positions[lines[i]]))
+            elif events:
+                other, other_at = min(events)
+                reason = (f"seq {seq} went back: it is already held by another event "
+                          f"({other} at ts {other_at}); the producer's counter restarted? "
+                          "Both events are kept")
+                self._error(batch, lines[i], reason, line=b"", to=self.warnings, seq=seq)
+            events.add((name, at))
+            self._seen.add(seq)
+        return table if mask.all() else table.filter(mask)
+
+    def _held(self, seqs: set[int]) -> dict[int, set[tuple[str, int]]]:
+        """(type, ts) of every held event with one of ``seqs``."""
+        out: dict[int, set[tuple[str, int]]] = {}
+        if not seqs:
+            return out
+        wanted = np.fromiter(seqs, np.int64, len(seqs))
+        for name, parts in self._parts.items():
+            for part in parts:
+                hit = np.flatnonzero(np.isin(part["seq"].to_numpy(), wanted))
+                if len(hit):
+                    found = part.take(hit)
+                    pairs = zip(found["seq"].to_pylist(),
+                                found["ts"].cast(pa.int64()).to_pylist(), strict=True)
+                    for seq, at in pairs:
+                        out.setdefault(seq, set()).add((name, at))
+        return out
+
     def _unroutable(self, batch: Batch, indices: list[int]) -> None:
         for index in indices:
             line = batch.lines[index]
             if not line.strip():  # a blank line between envelopes
                 continue
             try:
-                envelope = json.loads(line)
+                envelope = loads(line)
             except ValueError as exc:
                 self._error(batch, index, f"invalid JSON: {exc}")
                 continue
@@ -348,13 +556,19 @@ class TableBuilder:
             else:
                 self._error(batch, index, "missing event.type")
 
-    def _error(self, batch: Batch, index: int, reason: str) -> None:
-        line = batch.lines[index]
-        seq = batch.ids[index] if batch.ids else None
+    def _error(self, batch: Batch, index: int, reason: str, *, line: bytes | None = None,
+               to: list[FrameError] | None = None, seq: int | None = None) -> None:
+        """Record line ``index`` of ``batch`` (``line`` when given) in :attr:`errors` (or
+        in ``to``)."""
+        if line is None:
+            line = batch.lines[index]
+        if seq is None and batch.ids:
+            seq = batch.ids[index]
         if seq is None:
-            match = re.match(rb'\s*\{\s*"seq"\s*:\s*(\d+)', line)
-            seq = int(match.group(1)) if match else None
-        self.errors.append(FrameError(batch.positions[index], seq, line[:RAW_LIMIT], reason))
+            match = re.match(rb'\s*\{\s*"seq"\s*:\s*(\d{1,19})\b', line)
+            seq = int(match.group(1)) if match and int(match.group(1)) <= INT64_MAX else None
+        record = FrameError(batch.positions[index], seq, line[:RAW_LIMIT], reason)
+        (self.errors if to is None else to).append(record)
 
     def tables(self) -> dict[str, pa.Table]:
         """One table per event type held, sorted by seq (concatenation only, no parsing)."""
@@ -374,4 +588,5 @@ class TableBuilder:
         return np.sort(np.fromiter(self._seen, np.int64, len(self._seen)))
 
 
-__all__ = ["Parsed", "TableBuilder", "diagnose", "parse_lines", "parse_schema", "reshape"]
+__all__ = ["Parsed", "TableBuilder", "diagnose", "parse_block", "parse_lines", "parse_schema",
+           "reshape"]

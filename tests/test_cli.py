@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from faultserver import FaultServer, frames, once
 
 import telemetry_lab
 from telemetry_lab.cli import main
@@ -205,3 +206,17 @@ def test_fetch_sends_days_as_hours(served: str, key: str, tmp_path: Path) -> Non
     assert main(["fetch", "b", "--since", "30d", "-o", str(tmp_path), "--base-url",
                  served]) == 0
     assert len(read_parquet(tmp_path / "parquet")) == 248
+
+
+def test_a_full_spool_disk_still_writes_parquet_to_the_output(
+        key: str, tmp_path: Path, tiny_disk: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    with FaultServer(once(frames(range(1, 601), "y" * 1000))) as server:
+        code = main(["capture", "b", "-o", str(out), "--base-url", server.url,
+                     "--spool", str(tiny_disk / "b.sse")])
+    err = capsys.readouterr().err
+    assert code == 1 and f"the disk mounted at '{tiny_disk}'" in err and KEY not in err
+    written = read_parquet(out / "parquet")
+    spooled = read_sse(tiny_disk / "b.sse")
+    assert f"writing the {len(written)} events that arrived" in err
+    assert len(written) > len(spooled) > 10 and written.gaps.empty

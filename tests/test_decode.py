@@ -155,3 +155,31 @@ def test_sniff() -> None:
     for fmt in ("server-sent events", "NDJSON", "JSON array"):
         assert fmt in message
     assert "\\x1f\\x8b" in message
+
+
+def test_sse_id_beyond_int64_is_ignored_and_reported() -> None:
+    for text in (b'id: 99999999999999999999\ndata: {"seq":1}\n\n',
+                 b': comment\n\nid: 99999999999999999999\ndata: {"seq":1}\n\n'):
+        batch = SSEDecoder().feed(text)
+        assert batch.lines == [b'{"seq":1}'] and batch.ids == [None]
+        assert [w.reason for w in batch.warnings] == [
+            "SSE id '99999999999999999999' is not a seq (digits up to 9223372036854775807); "
+            "the id is ignored"
+        ]
+
+
+def test_deep_multiline_sse_data_is_one_error() -> None:
+    deep = b"[" * 5_000 + b"]" * 5_000
+    batch = SSEDecoder().feed(b"id: 1\ndata: " + deep + b"\ndata: \n\nid: 2\ndata: {}\n\n")
+    assert batch.lines == [b"{}"] and batch.ids == [2]
+    assert batch.errors[0].reason.startswith("invalid JSON in multi-line data: JSON nested 5000")
+
+
+def test_a_json_array_with_a_deep_element_keeps_the_others() -> None:
+    deep = b"[" * 3_000 + b"]" * 3_000
+    batch = decode_events_json(b' [{"seq": 1}, ' + deep + b', {"seq": 3, "s": "],[{"}]\n')
+    assert [json.loads(line) for line in batch.lines] == [{"seq": 1}, {"seq": 3, "s": "],[{"}]
+    assert list(batch.positions) == [1, 3]
+    assert [(e.position, e.reason) for e in batch.errors] == [
+        (2, "invalid JSON: JSON nested 3000 levels deep; at most 200 are read")
+    ]

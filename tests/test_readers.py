@@ -102,3 +102,16 @@ def test_a_one_megabyte_frame_loads_into_its_table() -> None:
     session = telemetry_lab.read_sse(iter(chunks))
     assert session.frame("monitor_screenshot")["png"][0] == png
     assert session.frame("page_load")["seq"].tolist() == [2]
+
+
+def test_an_sse_id_disagreeing_with_its_seq_is_reported_and_the_event_kept() -> None:
+    lines = (DATA / "shop.ndjson").read_bytes().splitlines()[:3]
+    frames = b"".join(b"id: %d\ndata: %s\n\n" % (frame_id, line)
+                      for frame_id, line in zip([1, 7, 3], lines, strict=True))
+    session = telemetry_lab.read_sse(frames)
+    assert len(session) == 3 and session.errors.empty and session.gaps.empty
+    assert session.warnings[["position", "seq"]].values.tolist() == [[2, 2]]
+    assert session.warnings["reason"][0] == (
+        "SSE id 7 disagrees with the envelope's seq 2; the event is kept under its seq"
+    )
+    assert session.slice().warnings.equals(session.warnings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pyarrow as pa
@@ -223,23 +224,108 @@ def test_a_type_string_inside_data_does_not_misroute() -> None:
 
 def test_duplicates_keep_the_first_copy() -> None:
     first = envelope(5, 0.0, "page_load", {**PAGE, "cdp_timestamp": 1.0})
-    again = envelope(5, 9.0, "page_load", {**PAGE, "cdp_timestamp": 2.0})
+    again = envelope(5, 0.0, "page_load", {**PAGE, "cdp_timestamp": 2.0})
     session = read([first, again, envelope(6, 1.0, "page_load", None)])
     assert session.frame("page_load")["cdp_timestamp"].tolist()[0] == 1.0
+    assert len(session) == 2
     assert session.duplicates.to_dict("records") == [
         {"seq": 5, "type": "page_load", "position": 2}
     ]
+    assert session.warnings.empty
+
+
+def test_a_restarted_counter_is_reported_and_both_runs_kept() -> None:
+    first_run = [envelope(seq, seq, "console_log", {"text": f"a{seq}"}) for seq in (1, 2, 3)]
+    second_run = [envelope(seq, 100 + seq, "console_log", {"text": f"b{seq}"}) for seq in (1, 2)]
+    replayed = envelope(2, 102, "console_log", {"text": "b2"})  # a true duplicate of the restart
+    session = read([*first_run, *second_run, replayed])
+    frame = session.frame("console_log")
+    assert sorted(frame["text"].tolist()) == ["a1", "a2", "a3", "b1", "b2"]
+    assert session.duplicates.to_dict("records") == [
+        {"seq": 2, "type": "console_log", "position": 6}
+    ]
+    warnings = session.warnings
+    assert warnings["position"].tolist() == [4, 5]
+    assert warnings["seq"].tolist() == [1, 2]
+    assert all("went back" in reason for reason in warnings["reason"])
+    assert session.gaps.empty and session.errors.empty
+
+
+def test_deep_nesting_is_one_error_and_the_rest_loads() -> None:
+    ok = [envelope(1, 0.0, "page_load", PAGE), envelope(3, 2.0, "page_load", PAGE)]
+    lines = ndjson(ok).splitlines()
+    for depth in (250, 1_000, 3_000, 100_000):
+        deep = (b'{"seq":2,"event":{"ts":1,"type":"page_load","data":{"x":'
+                + b"[" * depth + b"]" * depth + b"}}}")
+        session = telemetry_lab.read_ndjson(b"\n".join([lines[0], deep, lines[1]]))
+        assert session.frame("page_load")["seq"].tolist() == [1, 3]
+        assert session.errors["seq"].tolist() == [2]
+        reason = f"JSON nested {depth + 3} levels deep; at most 200 are read"
+        assert session.errors["reason"].tolist() == [reason]
+
+
+def test_nesting_within_the_bound_loads() -> None:
+    value: Any = "leaf"
+    for _ in range(150):
+        value = {"k": value}
+    frame = read([envelope(1, 0.0, "page_load", {**PAGE, "deep": value})]).frame("page_load")
+    assert json.loads(frame["extra"][0])["event.data.deep"] == value
+
+
+@pytest.mark.parametrize("field", ["seq", "ts"])
+def test_integers_beyond_int64_are_one_error(field: str) -> None:
+    bad = envelope(2, 1.0, "page_load", PAGE)
+    text = json.dumps(bad).replace(
+        f'"{field}": {bad["seq"] if field == "seq" else bad["event"]["ts"]}',
+        f'"{field}": 99999999999999999999',
+    ).encode()
+    ok = ndjson([envelope(1, 0.0, "page_load", PAGE), envelope(3, 2.0, "page_load", PAGE)])
+    lines = ok.splitlines()
+    session = telemetry_lab.read_ndjson(b"\n".join([lines[0], text, lines[1]]))
+    assert session.frame("page_load")["seq"].tolist() == [1, 3]
+    errors = session.errors
+    assert len(errors) == 1 and "beyond the 64-bit integer range" in errors["reason"][0]
+    # a seq beyond int64 is no seq at all: the error has none
+    assert errors["seq"].isna().tolist() == [field == "seq"]
+    assert session.gaps["missing"].sum() == 1
+
+
+def test_invalid_utf8_is_replaced_and_reported() -> None:
+    good = ndjson([envelope(1, 0.0, "console_log", {**PAGE, "text": "caf\u00e9"})])
+    bad = ndjson([envelope(2, 1.0, "console_log", {**PAGE, "text": "Xq"})]).replace(
+        b"Xq", b"a\xff\xfeb\xe9"
+    )
+    session = telemetry_lab.read_ndjson(good + bad)
+    assert session.frame("console_log")["text"].tolist() == ["caf\u00e9", "a\ufffd\ufffdb\ufffd"]
+    assert session.errors.empty
+    warnings = session.warnings
+    assert warnings["seq"].tolist() == [2] and warnings["position"].tolist() == [2]
+    assert "invalid UTF-8 replaced by U+FFFD" in warnings["reason"][0]
+    session.table("console_log").validate(full=True)
+
+
+def test_ten_thousand_unknown_keys_load_quickly() -> None:
+    keys = {f"k{i}": i for i in range(10_000)}
+    envelopes = [envelope(1, 0.0, "page_load", PAGE),
+                 envelope(2, 1.0, "page_load", {**PAGE, **keys})]
+    started = time.perf_counter()
+    frame = read(envelopes).frame("page_load")
+    elapsed = time.perf_counter() - started
+    assert frame["extra"].isna().tolist() == [True, False]
+    extra = json.loads(frame["extra"][1])
+    assert len(extra) == 10_000 and extra["event.data.k9999"] == 9999
+    assert elapsed < 2.0  # 55 s with one struct_field call per key
 
 
 def test_builder_snapshots_at_any_time_without_reparsing(monkeypatch: pytest.MonkeyPatch) -> None:
     parsed: list[int] = []
-    original = tables.parse_lines
+    original = tables.parse_block
 
-    def counting(name: str, lines: Any) -> tables.Parsed:
-        parsed.append(len(lines))
-        return original(name, lines)
+    def counting(name: str, data: bytes, count: int, longest: int) -> tables.Parsed:
+        parsed.append(count)
+        return original(name, data, count, longest)
 
-    monkeypatch.setattr(tables, "parse_lines", counting)
+    monkeypatch.setattr(tables, "parse_block", counting)
     builder = TableBuilder()
     decoder = NDJSONDecoder()
     rows = [envelope(i, float(i), "page_load", {**PAGE, "cdp_timestamp": float(i)})

@@ -3,7 +3,10 @@
 Layout (DESIGN §4)::
 
     <session dir>/<event type>.parquet     one per type, the table's exact Arrow schema
-    <session dir>/_session.json            source, skipped seqs, duplicates, errors, gaps
+                                           (characters other than letters, digits, _ and -
+                                           percent-encoded: see file_name)
+    <session dir>/_session.json            source, skipped seqs, duplicates, errors, warnings,
+                                           gaps
 
 A folder of sessions, ``<root>/session=<name>/...`` (:func:`write_dataset`), is a hive-partitioned
 dataset: plain ``pyarrow.dataset`` or DuckDB read one event type across sessions with a
@@ -41,32 +44,98 @@ META_FILE = "_session.json"
 FORMAT_VERSION = 1
 
 
+def file_name(event_type: str) -> str:
+    """The file an event type is written to: letters, digits, ``_`` and ``-`` kept, every
+    other character percent-encoded, so that no type name reaches outside its folder.
+
+    Examples
+    --------
+    >>> file_name("page_lcp"), file_name("../../x"), file_name(".hidden")
+    ('page_lcp.parquet', '%2E%2E%2F%2E%2E%2Fx.parquet', '%2Ehidden.parquet')
+    """
+    return "".join(c if c.isascii() and (c.isalnum() or c in "_-") else
+                   "".join(f"%{b:02X}" for b in c.encode()) for c in event_type) + ".parquet"
+
+
+def _written(root: Path) -> set[str]:
+    """Files a previous :func:`write_session` recorded in ``root`` (none when unreadable)."""
+    try:
+        meta = json.loads((root / META_FILE).read_text())
+        files = meta.get("files") or {name: file_name(name) for name in meta["types"]}
+        return {name for name in files.values()
+                 if isinstance(name, str) and name.endswith(".parquet") and name == Path(name).name}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return set()
+
+
 def write_session(session: Session, path: str | Path) -> Path:
-    """Write ``session`` to the directory ``path`` (created; stale type files removed)."""
+    """Write ``session`` to the directory ``path`` (created; see the module docstring).
+
+    Type names become file names through :func:`file_name`. Rewriting a session directory
+    removes the type files the previous write recorded and this one does not have; no other
+    file is touched. The files hold raw headers and cookies: keep them private.
+
+    Raises
+    ------
+    TelemetryLabError
+        When a file cannot be written (a full disk, say): the message names it.
+    """
     root = Path(path)
-    root.mkdir(parents=True, exist_ok=True)
-    for stale in root.glob("*.parquet"):
-        if stale.stem not in session.types:
-            stale.unlink()
-    for name in session.types:
-        pq.write_table(session.table(name), root / f"{name}.parquet", compression="zstd")
-    gaps = session.gaps
-    meta = {
-        "format_version": FORMAT_VERSION,
-        "source": session.source,
-        "types": {name: session.table(name).num_rows for name in session.types},
-        "skipped": [int(s) for s in session.skipped],
-        "gaps": gaps.astype(object).to_dict("records"),
-        "errors": session.errors.astype(object).where(session.errors.notna(), None)
-        .to_dict("records"),
-        "duplicates": session.duplicates.astype(object).to_dict("records"),
-    }
-    (root / META_FILE).write_text(json.dumps(meta, indent=1, default=str))
+    files = {name: file_name(name) for name in session.types}
+    target = root
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        for stale in sorted(_written(root) - set(files.values())):
+            target = root / stale
+            target.unlink(missing_ok=True)
+        for name, file in files.items():
+            target = root / file
+            pq.write_table(session.table(name), target, compression="zstd")
+        gaps = session.gaps
+        meta = {
+            "format_version": FORMAT_VERSION,
+            "source": session.source,
+            "types": {name: session.table(name).num_rows for name in session.types},
+            "files": files,
+            "skipped": [int(s) for s in session.skipped],
+            "gaps": gaps.astype(object).to_dict("records"),
+            "errors": session.errors.astype(object).where(session.errors.notna(), None)
+            .to_dict("records"),
+            "duplicates": session.duplicates.astype(object).to_dict("records"),
+            "warnings": session.warnings.astype(object).where(session.warnings.notna(), None)
+            .to_dict("records"),
+        }
+        target = root / META_FILE
+        target.write_text(json.dumps(meta, indent=1, default=str))
+    except OSError as exc:
+        raise TelemetryLabError(
+            f"cannot write {str(target)!r} ({exc.strerror or exc}): expected a writable folder "
+            "with free space; pass another path"
+        ) from None
     return root
 
 
 def _records(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=schema)
+
+
+def _read_table(root: Path, name: str, file: Any) -> pa.Table:
+    if not isinstance(file, str) or file != Path(file).name or not file.endswith(".parquet"):
+        raise TelemetryLabError(
+            f"{str(root / META_FILE)!r} names {file!r} as the file of {name!r}: expected a "
+            "file name inside the session directory; the metadata was edited or damaged"
+        )
+    path = root / file
+    try:
+        return pq.read_table(path)
+    except FileNotFoundError:
+        problem = "is missing"
+    except (OSError, pa.ArrowException) as exc:
+        problem = f"cannot be read as Parquet ({exc})"
+    raise TelemetryLabError(
+        f"{str(path)!r}, the {name!r} events of this session, {problem}: expected the files "
+        f"{META_FILE} lists; write the session again, or remove {name!r} from its \"types\""
+    )
 
 
 def read_parquet(path: str | Path) -> Session:
@@ -75,7 +144,8 @@ def read_parquet(path: str | Path) -> Session:
     Raises
     ------
     TelemetryLabError
-        When ``path`` holds no ``_session.json`` (the message says what it found instead).
+        When ``path`` holds no ``_session.json`` (the message says what it found instead), or a
+        file it lists is missing or damaged (the message names it).
     """
     root = Path(path)
     meta_path = root / META_FILE
@@ -89,15 +159,21 @@ def read_parquet(path: str | Path) -> Session:
         )
         raise TelemetryLabError(f"{str(root)!r} is not a telemetry_lab session directory "
                                 f"(no {META_FILE}): {hint}")
-    meta = json.loads(meta_path.read_text())
-    tables = {name: pq.read_table(root / f"{name}.parquet") for name in meta["types"]}
-    return Session(
-        tables,
-        errors=_records(meta["errors"], ERRORS_SCHEMA),
-        skipped=meta["skipped"],
-        duplicates=_records(meta["duplicates"], DUPLICATES_SCHEMA),
-        source=meta["source"],
-    )
+    try:
+        meta = json.loads(meta_path.read_text())
+        files = meta.get("files") or {name: file_name(name) for name in meta["types"]}
+        errors = _records(meta["errors"], ERRORS_SCHEMA)
+        duplicates = _records(meta["duplicates"], DUPLICATES_SCHEMA)
+        warnings = _records(meta.get("warnings", []), ERRORS_SCHEMA)
+        skipped, source = meta["skipped"], meta["source"]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, pa.ArrowException) as exc:
+        raise TelemetryLabError(
+            f"{str(meta_path)!r} is damaged ({type(exc).__name__}: {exc}): expected the JSON "
+            "session.to_parquet() writes; write the session again"
+        ) from None
+    tables = {name: _read_table(root, name, file) for name, file in files.items()}
+    return Session(tables, errors=errors, skipped=skipped, duplicates=duplicates,
+                   warnings=warnings, source=source)
 
 
 def write_dataset(sessions: Mapping[str, Session], root: str | Path) -> Path:
@@ -121,7 +197,7 @@ def read_dataset(root: str | Path, event_type: str) -> pd.DataFrame:
     {'a': 3, 'b': 3}
     """
     base = Path(root)
-    files = sorted(str(f) for f in base.glob(f"session=*/{event_type}.parquet"))
+    files = sorted(str(f) for f in base.glob(f"session=*/{file_name(event_type)}"))
     if not files:
         raise TelemetryLabError(
             f"no '{event_type}' files under {str(base)!r}: expected session=<name>/"
