@@ -260,7 +260,7 @@ def waterfalls(data: Analysis) -> Section:
             chart = '<p class="empty">No requests in this navigation.</p>'
         else:
             chart = figure(plot_waterfall(reqs, navigations=data.navs.iloc[[i]],
-                                          vitals=data.of(data.vitals, i),
+                                          vitals=data.vitals.iloc[[i]],
                                           layout_shifts=data.of(data.shifts, i),
                                           title=f"Network waterfall: {name}"),
                            data.figure_id())
