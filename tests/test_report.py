@@ -52,6 +52,10 @@ def test_sections_in_report_order_with_a_table_of_contents(shop: Path) -> None:
             assert f'<li><a href="#{section}-{i}">{path}</a></li>' in text
     assert "1,133 ms" in text and "good ≤ 2,500 ms · poor &gt; 4,000 ms" in text
     assert "recent input" in text  # the CLS audit says why a shift did not count
+    assert text.count('<div class="metric">TTFB upper bound</div>') == 3
+    assert "an upper bound, not TTFB, never rated" in text
+    assert text.count('<div class="metric">Worst input response</div>') == 3
+    assert '<div class="value">908 ms</div>' in text
     assert "net::ERR_BLOCKED_BY_ORB" in text and "HTTP 404 Not Found" in text
 
 

@@ -63,7 +63,7 @@ p.ok { color: #188038; } p.warn { color: #b3261e; font-weight: 600; }
 .rating.poor { background: #ff4e42; color: #fff; } .rating.none { background: #e8eaed; }
 .cards { display: flex; flex-wrap: wrap; gap: 12px; margin: 8px 0; }
 .card { border: 1px solid #dadce0; border-top: 4px solid #9aa0a6; border-radius: 6px;
-        padding: 8px 14px; min-width: 220px; max-width: 320px; }
+        padding: 8px 14px; flex: 1 1 190px; min-width: 170px; max-width: 300px; }
 .card.good { border-top-color: #0cce6b; } .card.needs-improvement { border-top-color: #ffa400; }
 .card.poor { border-top-color: #ff4e42; }
 .card .metric { color: #5f6368; font-size: 12px; }

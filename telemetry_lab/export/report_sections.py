@@ -155,7 +155,10 @@ def _card(label: str, value: str, rated: object, thresholds: str, detail: str) -
 
 
 def _ms(value: float) -> str:
-    return "—" if pd.isna(value) else f"{number(float(value))} ms"
+    """Milliseconds as a card shows them: whole from 10 ms up, one decimal below."""
+    if pd.isna(value):
+        return "—"
+    return f"{value:,.0f} ms" if abs(value) >= 10 else f"{value:.1f} ms"
 
 
 def _input_cards(row: pd.Series, worst: pd.DataFrame) -> str:
@@ -207,8 +210,9 @@ def web_vitals(data: Analysis) -> Section:
     """Per navigation: LCP and CLS with ratings and thresholds, and both audit tables."""
     parts = [
         '<p class="note">Ratings and thresholds as web-vitals rates them (a value on a boundary '
-        "gets the better rating). INP, FCP and TTFB are not in the telemetry stream; no "
-        "estimate of them is rated here.</p>",
+        "gets the better rating). INP, FCP and TTFB are not in the telemetry stream: what "
+        "stands near them here (an input's response, a TTFB upper bound) is named so and never "
+        "rated.</p>",
         figure(plot_vitals(data.vitals), data.figure_id()) if len(data.vitals) else
         '<p class="empty">No top-level navigation in this session: no Core Web Vitals.</p>',
     ]
@@ -227,6 +231,9 @@ def web_vitals(data: Analysis) -> Section:
             + _card("Cumulative Layout Shift", f"{float(row['cls']):.4f}", row["cls_rating"],
                     _threshold_text("cls", ""),
                     f"{int(row['cls_shifts'])} shift(s) in the worst session window")
+            + _card("TTFB upper bound", _ms(row["ttfb_upper_ms"]), None,
+                    "the document had its first bytes by the time it started its first "
+                    "subresource request: an upper bound, not TTFB, never rated", "")
             + _input_cards(row, worst[worst["nav_seq"].eq(row["nav_seq"]).to_numpy(bool)
                                       & worst["target_id"].eq(row["target_id"]).to_numpy(bool)])
         )
