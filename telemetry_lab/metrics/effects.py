@@ -147,13 +147,10 @@ def _page(session: Session, navs: pd.DataFrame, shifts: pd.DataFrame | None,
     ]
 
 
-def _console_and_screens(session: Session) -> list[pd.DataFrame]:
+def _console(session: Session) -> list[pd.DataFrame]:
     logs = session.frame("console_log", allow_missing=True)
     errors = session.frame("console_error", allow_missing=True)
-    shots = select(session, "monitor_screenshot", ("seq", "ts", "target_id", "source_event"))
     thrown = errors["source_event"].eq(_EXCEPTION).fillna(False).to_numpy(bool)
-    trigger = shots["source_event"].astype(object)
-    prompted = ~trigger.isin(UNPROMPTED_SCREENSHOTS).to_numpy(bool)
     return [
         _rows("console_log", logs, micros(logs["ts"]), logs["target_id"].to_numpy(object),
               logs["url"].to_numpy(object),
@@ -161,20 +158,29 @@ def _console_and_screens(session: Session) -> list[pd.DataFrame]:
         _rows(np.where(thrown, "exception", "console_error"), errors, micros(errors["ts"]),
               errors["target_id"].to_numpy(object), errors["url"].to_numpy(object),
               _text(errors["text"]).to_numpy()),
-        _rows("screenshot", shots, micros(shots["ts"]), shots["target_id"].to_numpy(object),
-              None, ("trigger " + _text(trigger).replace("", "unknown")).to_numpy(), prompted),
     ]
 
 
+def _screens(session: Session) -> list[pd.DataFrame]:
+    shots = select(session, "monitor_screenshot", ("seq", "ts", "target_id", "source_event"))
+    trigger = shots["source_event"].astype(object)
+    prompted = ~trigger.isin(UNPROMPTED_SCREENSHOTS).to_numpy(bool)
+    return [_rows("screenshot", shots, micros(shots["ts"]), shots["target_id"].to_numpy(object),
+                  None, ("trigger " + _text(trigger).replace("", "unknown")).to_numpy(),
+                  prompted)]
+
+
 def candidates(session: Session, navs: pd.DataFrame, *, shifts: pd.DataFrame | None = None,
-               lcp: pd.DataFrame | None = None) -> pd.DataFrame:
+               lcp: pd.DataFrame | None = None, visual_only: bool = False) -> pd.DataFrame:
     """Every event that can be an effect: ``effect``, ``effect_seq``, ``t`` (µs), ``target_id``
     (a popup's opener for ``tab_opened``), ``url``, ``detail``, ``visual``; in time order.
 
     ``shifts`` and ``lcp`` are the session's ``layout_shifts`` and ``lcp_candidates`` when
-    already computed."""
-    parts = [*_network(session), *_page(session, navs, shifts, lcp),
-             *_console_and_screens(session)]
+    already computed. ``visual_only`` leaves out requests and console output: attribution
+    pairs each effect on its own, so the visual pairs (and responses) are the same."""
+    parts = [*_page(session, navs, shifts, lcp), *_screens(session)]
+    if not visual_only:
+        parts = [*_network(session), *parts, *_console(session)]
     table = pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
     return table.sort_values(["t", "effect_seq"], kind="stable", ignore_index=True)
 

@@ -365,8 +365,8 @@ def vitals(session: Session, *, navs: pd.DataFrame | None = None) -> pd.DataFram
     from telemetry_lab.metrics.interactions import responses, summarise
 
     table = inputs(session, navs, window_ms=WINDOW_MS)
-    pairs = attribute(table, candidates(session, navs, shifts=shifts, lcp=lcp),
-                      window_ms=WINDOW_MS)
+    pairs = attribute(table, candidates(session, navs, shifts=shifts, lcp=lcp,
+                                        visual_only=True), window_ms=WINDOW_MS)
     worst = responses(summarise(table, pairs)).set_index(_KEY)
     out["response_ms"] = worst["response_ms"].reindex(out.index)
     out["input_latency_ms"] = worst["input_latency_ms"].reindex(out.index)
