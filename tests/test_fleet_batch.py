@@ -101,3 +101,8 @@ def test_solo_members_need_their_session(fleet: dict[str, telemetry_lab.Session]
     batch = Batch.from_sessions({"gappy": fleet["gappy"]})
     with pytest.raises(ValueError, match="solo members"):
         batch_vitals(batch)
+
+
+def test_one_session_alone(fleet: dict[str, telemetry_lab.Session]) -> None:
+    got = sessions_vitals({"only": fleet["agent"]})
+    pd.testing.assert_frame_equal(got.drop(columns="session"), vitals(fleet["agent"]))

@@ -179,7 +179,9 @@ def batch_vitals(batch: Batch, solo: Mapping[int, Session] | None = None) -> pd.
     alone = batch.solo | _null_targets(batch)
     shared = [k for k in range(len(batch.names)) if k not in alone]
     pieces: list[pd.DataFrame] = []
-    if shared:
+    if len(shared) == 1:
+        pieces.append(vitals(combine(batch, shared)).assign(**{MEMBER: shared[0]}))
+    elif shared:
         combined = combine(batch, shared)
         if not combined.gaps.empty:  # renumbering leaves no hole; a hole would be a bug here
             raise AssertionError("a combined batch has seq gaps")
