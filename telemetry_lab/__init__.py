@@ -24,6 +24,7 @@ from .datasets import load_sample
 from .errors import EventTypeNotFound, FormatError, TelemetryLabError
 from .export.har import to_har
 from .export.parquet import read_dataset, read_parquet, write_dataset
+from .fleet import check_budgets, compare, fleet_vitals, vitals_dataset
 from .metrics.interactions import inp_proxy, interactions
 from .metrics.navigations import assign_navigation, navigations
 from .metrics.network import domain_summary, failures, requests, resource_summary
@@ -51,9 +52,12 @@ __all__ = [
     "__version__",
     "assign_navigation",
     "capture",
+    "check_budgets",
+    "compare",
     "domain_summary",
     "failures",
     "fetch_events",
+    "fleet_vitals",
     "inp_proxy",
     "interactions",
     "layout_shifts",
@@ -75,5 +79,6 @@ __all__ = [
     "resource_summary",
     "to_har",
     "vitals",
+    "vitals_dataset",
     "write_dataset",
 ]

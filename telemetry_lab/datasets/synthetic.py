@@ -19,6 +19,7 @@ import json
 import random
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -102,9 +103,9 @@ def vary_session(base: Session, *, seed: int, repeats: int = 4, period_us: int =
     """``base`` repeated ``repeats`` times with every navigation's LCP and CLS varied.
 
     Each repetition starts ``period_us`` later (envelope ``ts`` and performance-timeline times),
-    with fresh seqs, navigation numbers, loader ids and request ids. In each navigation of each repetition, LCP
-    candidate times after the navigation start are stretched by a log-normal factor (median
-    ``lcp_factor``, sigma 0.5) and layout-shift values scaled by another (median
+    with fresh seqs, navigation numbers, loader ids and request ids. In each navigation of each
+    repetition, LCP candidate times after the navigation start are stretched by a log-normal
+    factor (median ``lcp_factor``, sigma 0.5) and layout-shift values scaled by another (median
     ``1.8 * cls_factor``, sigma 0.8): a real-shaped fleet member for tests and benchmarks.
 
     Examples
@@ -115,30 +116,52 @@ def vary_session(base: Session, *, seed: int, repeats: int = 4, period_us: int =
     >>> len(s), len(vitals(s)), s.gaps.empty
     (496, 6, True)
     """
-    rng = np.random.default_rng(seed)
+    return _vary(base, _plan(base), seed=seed, repeats=repeats, period_us=period_us,
+                 lcp_factor=lcp_factor, cls_factor=cls_factor)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What varying a base session needs, computed once: spans and each entry's navigation."""
+
+    span: int
+    nav_span: int
+    navs: int
+    owned: dict[str, tuple[np.ndarray, np.ndarray]]  # type -> (navigation row, its start µs)
+
+
+def _plan(base: Session) -> _Plan:
     navs = navigations(base)
-    span = int(base.events["seq"].max()) if len(base) else 0
-    nav_span = int(base.events["nav_seq"].max()) if len(navs) else 0
-    owner = {name: assign_navigation(base.frame(name), navs)
-             for name in ("page_lcp", "page_layout_shift") if name in base.types}
+    owned = {}
+    for name in ("page_lcp", "page_layout_shift"):
+        if name in base.types:
+            owner = assign_navigation(base.frame(name), navs)
+            start = owner["nav_start"].astype("int64[pyarrow]").to_numpy("float64",
+                                                                          na_value=np.nan)
+            owned[name] = (_nav_positions(owner, navs), start)
+    return _Plan(int(base.events["seq"].max()) if len(base) else 0,
+                 int(base.events["nav_seq"].max()) if len(navs) else 0, len(navs), owned)
+
+
+def _vary(base: Session, plan: _Plan, *, seed: int, repeats: int, period_us: int,
+          lcp_factor: float, cls_factor: float) -> Session:
+    rng = np.random.default_rng(seed)
     tables: dict[str, list[pa.Table]] = {name: [] for name in base.types}
     for rep in range(repeats):
-        stretch = rng.lognormal(np.log(lcp_factor), 0.5, len(navs))
-        scale = rng.lognormal(np.log(1.8 * cls_factor), 0.8, len(navs))
+        stretch = rng.lognormal(np.log(lcp_factor), 0.5, plan.navs)
+        scale = rng.lognormal(np.log(1.8 * cls_factor), 0.8, plan.navs)
         shift = rep * period_us
         for name in base.types:
             table = base.table(name)
-            columns = {"seq": pc.add(table["seq"], rep * span),
+            columns = {"seq": pc.add(table["seq"], rep * plan.span),
                        "ts": _shifted(table["ts"], shift),
-                       "nav_seq": pc.add(table["nav_seq"], rep * nav_span)}
+                       "nav_seq": pc.add(table["nav_seq"], rep * plan.nav_span)}
             for column in _REPEATED_IDS:
                 if column in table.column_names and rep:
                     columns[column] = pc.binary_join_element_wise(table[column],
                                                                   pa.scalar(f".r{rep}"), "")
-            if name in owner:
-                pos = _nav_positions(owner[name], navs)
-                start = owner[name]["nav_start"].astype("int64[pyarrow]").to_numpy(
-                    "float64", na_value=np.nan)
+            if name in plan.owned:
+                pos, start = plan.owned[name]
                 factor = np.where(pos >= 0, stretch[np.maximum(pos, 0)], 1.0)
                 for column in _TIMELINE:
                     if column in table.column_names:
@@ -192,9 +215,10 @@ def write_fleet(root: str | Path, sessions: int, *, seed: int = 0, repeats: int 
     ['session=run-0000', 'session=run-0001']
     """
     base = load_sample()
+    plan = _plan(base)
     out = Path(root)
     for i in range(sessions):
-        session = vary_session(base, seed=seed * 1_000_003 + i, repeats=repeats,
-                               lcp_factor=lcp_factor, cls_factor=cls_factor)
+        session = _vary(base, plan, seed=seed * 1_000_003 + i, repeats=repeats,
+                        period_us=15_000_000, lcp_factor=lcp_factor, cls_factor=cls_factor)
         write_session(session, out / f"session={prefix}-{i:04d}")
     return out

@@ -110,8 +110,9 @@ def combine(batch: Batch, members: Sequence[int]) -> Session:
     Only for members without seq gaps: the seqs of undecodable frames are not in a batch.
     """
     keep = pa.array(np.asarray(members, dtype=np.int64))
-    picked = {name: t.filter(pc.is_in(t[MEMBER], value_set=keep)) for name, t in
-              batch.tables.items()}
+    everyone = len(members) == len(batch.names)
+    picked = {name: t if everyone else t.filter(pc.is_in(t[MEMBER], value_set=keep))
+              for name, t in batch.tables.items()}
     size = len(batch.names)
     lo = np.full(size, np.iinfo(np.int64).max)
     hi = np.full(size, np.iinfo(np.int64).min)

@@ -41,7 +41,7 @@ from telemetry_lab.schema import SCHEMAS
 from telemetry_lab.session import Session
 
 #: A batch closes once its sessions hold this many events ...
-BATCH_EVENTS = 100_000
+BATCH_EVENTS = 50_000
 #: ... or this many sessions.
 BATCH_SESSIONS = 100
 #: Errors that mean "this folder is not a readable session" (anything else is a bug: raised).

@@ -2,7 +2,9 @@
 
 The engine only maps one function over a list of inputs and gathers the results in order; the
 function (:func:`telemetry_lab.fleet.dataset.batch_task`) is the same everywhere, and Dask does
-the distribution (``Client.map`` / ``Client.gather``).
+the distribution (``Client.map`` / ``Client.gather``). Embedded, :data:`EMBEDDED_THREADS`
+items are in flight at once, so that one batch is read (Arrow's Parquet reader runs without
+the GIL) while another is computed; memory holds that many batches.
 
 Examples
 --------
@@ -13,6 +15,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from telemetry_lab.errors import TelemetryLabError
@@ -24,6 +27,8 @@ R = TypeVar("R")
 Engine = Any
 
 ENGINES = ("embedded", "dask")
+#: Items the embedded engine runs at once (threads of this process).
+EMBEDDED_THREADS = 2
 
 
 def _dask() -> Any:
@@ -47,7 +52,7 @@ def run(func: Callable[[T], R], items: Sequence[T], engine: Engine) -> list[R]:
     items : sequence
         Its inputs.
     engine : None, "embedded", "dask" or dask.distributed.Client
-        ``None`` / ``"embedded"``: here, one item at a time. ``"dask"``: the running Dask client
+        ``None`` / ``"embedded"``: in this process, :data:`EMBEDDED_THREADS` items at a time. ``"dask"``: the running Dask client
         (``distributed.get_client()``), else a local cluster started for this call and closed
         after. A ``Client``: that cluster (the workers must see the same files).
 
@@ -57,7 +62,8 @@ def run(func: Callable[[T], R], items: Sequence[T], engine: Engine) -> list[R]:
         For an unknown engine, or ``"dask"`` without dask installed.
     """
     if engine is None or engine == "embedded":
-        return [func(item) for item in items]
+        with ThreadPoolExecutor(EMBEDDED_THREADS, thread_name_prefix="telemetry-lab") as pool:
+            return list(pool.map(func, items))
     if isinstance(engine, str):
         if engine != "dask":
             raise TelemetryLabError(f"unknown engine {engine!r}: expected one of {ENGINES} or a "
