@@ -18,6 +18,7 @@ from .capture import (
     capture,
     fetch_events,
 )
+from .charts.fleet import plot_compare, plot_fleet
 from .charts.vitals import plot_layout_shifts, plot_lcp_candidates, plot_vitals
 from .charts.waterfall import plot_waterfall
 from .datasets import load_sample
@@ -64,6 +65,8 @@ __all__ = [
     "lcp_candidates",
     "load_sample",
     "navigations",
+    "plot_compare",
+    "plot_fleet",
     "plot_layout_shifts",
     "plot_lcp_candidates",
     "plot_vitals",
