@@ -129,8 +129,14 @@ FLEET_COLUMNS = ("n", "sessions", "lcp_p50", "lcp_p75", "lcp_p90", "lcp_good", "
 
 
 def _fleet(args: argparse.Namespace) -> int:
-    from .fleet import SUMMARY_COLUMNS, SkippedSessionsWarning, check_budgets, fleet_vitals
-    from .fleet import parse_budgets, vitals_dataset
+    from .fleet import (
+        SUMMARY_COLUMNS,
+        SkippedSessionsWarning,
+        check_budgets,
+        fleet_vitals,
+        parse_budgets,
+        vitals_dataset,
+    )
 
     budgets = parse_budgets(args.budget or [])
     unknown = [name for name in budgets if name not in SUMMARY_COLUMNS]
@@ -148,7 +154,7 @@ def _fleet(args: argparse.Namespace) -> int:
         print(f"skipped {row['session']}: {row['reason']}", file=sys.stderr)
     if not budgets:
         return 0
-    failed = check_budgets(table, **budgets)
+    failed = check_budgets(table, by=None, engine=None, **budgets)
     if failed.empty:
         print(f"\nbudgets: all {len(budgets)} hold")
         return 0

@@ -45,7 +45,7 @@ def test_not_measured_fails(rows: pd.DataFrame) -> None:
 
 
 def test_unknown_or_missing_budgets(rows: pd.DataFrame) -> None:
-    with pytest.raises(BudgetError, match="unknown budget.*lcp_p76.*lcp_p75"):
+    with pytest.raises(BudgetError, match=r"unknown budget.*lcp_p76.*lcp_p75"):
         check_budgets(rows, lcp_p76=2500)
     with pytest.raises(BudgetError, match="no budgets"):
         check_budgets(rows)

@@ -97,7 +97,7 @@ def test_write_dataset_takes_recordings_and_never_overwrites(tmp_path: Path) -> 
     back = telemetry_lab.read_parquet(root / "session=sse")
     assert back.frame("page_lcp").equals(telemetry_lab.read(recording).frame("page_lcp"))
     before = (root / "session=sse" / "_session.json").read_text()
-    with pytest.raises(TelemetryLabError, match="already exists.*never overwritten silently"):
+    with pytest.raises(TelemetryLabError, match=r"already exists.*never overwritten silently"):
         telemetry_lab.write_dataset({"new": recording, "sse": recording}, root)
     assert not (root / "session=new").exists()
     assert (root / "session=sse" / "_session.json").read_text() == before

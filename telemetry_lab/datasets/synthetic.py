@@ -132,7 +132,7 @@ class _Plan:
 
 def _plan(base: Session) -> _Plan:
     navs = navigations(base)
-    owned = {}
+    owned: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for name in ("page_lcp", "page_layout_shift"):
         if name in base.types:
             owner = assign_navigation(base.frame(name), navs)

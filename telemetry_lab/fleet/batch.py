@@ -28,7 +28,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -81,10 +81,11 @@ class Batch:
         solo = {k for k, s in enumerate(sessions.values()) if needs_solo(s.gaps, s.types)}
         tables = {name: pa.concat_tables(p, promote_options="permissive")
                   for name, p in parts.items()}
-        return cls(names, tables, [s.skipped for s in sessions.values()], solo)
+        skipped = [np.asarray(s.skipped, dtype=np.int64) for s in sessions.values()]
+        return cls(names, tables, skipped, solo)
 
 
-def needs_solo(gaps: pd.DataFrame | Sequence[object], types: Sequence[str]) -> bool:
+def needs_solo(gaps: pd.DataFrame | Sequence[object], types: Collection[str]) -> bool:
     """Whether a session's vitals depend on session-wide state (seq gaps, monitor disconnects)."""
     return len(gaps) > 0 or "monitor_disconnected" in types
 

@@ -1,4 +1,4 @@
-"""Reading a dataset of sessions (``root/session=<name>/``) batch by batch into per-navigation vitals.
+"""Reading a dataset of sessions (``root/session=<name>/``) batch by batch into vitals.
 
 A batch is a run of session folders holding together at most :data:`BATCH_EVENTS` events (and
 :data:`BATCH_SESSIONS` sessions), read per event type with ``pyarrow.dataset`` and computed by
@@ -36,6 +36,7 @@ from telemetry_lab.errors import TelemetryLabError
 from telemetry_lab.export.parquet import META_FILE, read_parquet
 from telemetry_lab.fleet.batch import MEMBER, Batch, batch_vitals, needs_solo
 from telemetry_lab.fleet.engines import Engine, run
+from telemetry_lab.metrics.columns import STRING, arrow
 from telemetry_lab.metrics.vitals import vitals
 from telemetry_lab.schema import SCHEMAS
 from telemetry_lab.session import Session
@@ -133,7 +134,7 @@ def _one(path: str) -> tuple[pd.DataFrame | None, dict[str, str] | None]:
         frame = vitals(read_parquet(folder))
     except READ_ERRORS as exc:
         return None, {"session": _name(folder), "path": path, "reason": _reason(folder, exc)}
-    frame.insert(0, "session", pd.array([_name(folder)] * len(frame), dtype=_STRING))
+    frame.insert(0, "session", arrow(np.full(len(frame), _name(folder), dtype=object), STRING))
     return frame, None
 
 

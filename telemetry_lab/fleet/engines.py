@@ -52,9 +52,10 @@ def run(func: Callable[[T], R], items: Sequence[T], engine: Engine) -> list[R]:
     items : sequence
         Its inputs.
     engine : None, "embedded", "dask" or dask.distributed.Client
-        ``None`` / ``"embedded"``: in this process, :data:`EMBEDDED_THREADS` items at a time. ``"dask"``: the running Dask client
-        (``distributed.get_client()``), else a local cluster started for this call and closed
-        after. A ``Client``: that cluster (the workers must see the same files).
+        ``None`` / ``"embedded"``: in this process, :data:`EMBEDDED_THREADS` items at a time.
+        ``"dask"``: the running Dask client (``distributed.get_client()``), else a local
+        cluster started for this call and closed after. A ``Client``: that cluster (its
+        workers must see the same files).
 
     Raises
     ------
