@@ -18,17 +18,25 @@ from .capture import (
     capture,
     fetch_events,
 )
+from .charts.console import plot_console
+from .charts.filmstrip import plot_filmstrip
 from .charts.fleet import plot_compare, plot_fleet
+from .charts.timeline import plot_timeline
 from .charts.vitals import plot_layout_shifts, plot_lcp_candidates, plot_vitals
 from .charts.waterfall import plot_waterfall
 from .datasets import load_sample
-from .errors import EventTypeNotFound, FormatError, TelemetryLabError
+from .errors import EventTypeNotFound, FormatError, ScreenshotNotFound, TelemetryLabError
 from .export.har import to_har
 from .export.parquet import read_dataset, read_parquet, write_dataset
 from .fleet import check_budgets, compare, fleet_vitals, vitals_dataset
-from .metrics.interactions import inp_proxy, interactions
+from .metrics.commands import commands
+from .metrics.console import console
+from .metrics.console import messages as console_messages
+from .metrics.effects import effects
+from .metrics.interactions import interactions, responses
 from .metrics.navigations import assign_navigation, navigations
 from .metrics.network import domain_summary, failures, requests, resource_summary
+from .metrics.screenshots import Screenshot, screenshot_at, screenshots
 from .metrics.vitals import layout_shifts, lcp_candidates, vitals
 from .readers import read, read_events_json, read_ndjson, read_sse
 from .replay import Faults, ReplayServer, replay
@@ -48,27 +56,35 @@ __all__ = [
     "Faults",
     "FormatError",
     "ReplayServer",
+    "Screenshot",
+    "ScreenshotNotFound",
     "Session",
     "TelemetryLabError",
     "__version__",
     "assign_navigation",
     "capture",
     "check_budgets",
+    "commands",
     "compare",
+    "console",
+    "console_messages",
     "domain_summary",
+    "effects",
     "failures",
     "fetch_events",
     "fleet_vitals",
-    "inp_proxy",
     "interactions",
     "layout_shifts",
     "lcp_candidates",
     "load_sample",
     "navigations",
     "plot_compare",
+    "plot_console",
+    "plot_filmstrip",
     "plot_fleet",
     "plot_layout_shifts",
     "plot_lcp_candidates",
+    "plot_timeline",
     "plot_vitals",
     "plot_waterfall",
     "read",
@@ -80,6 +96,9 @@ __all__ = [
     "replay",
     "requests",
     "resource_summary",
+    "responses",
+    "screenshot_at",
+    "screenshots",
     "to_har",
     "vitals",
     "vitals_dataset",

@@ -1,7 +1,9 @@
 """Core Web Vitals charts: per-navigation scorecards, layout shifts, LCP candidates.
 
 Each function takes the tidy frame of :mod:`telemetry_lab.metrics.vitals` and returns a
-``go.Figure`` in the shared template. The INP proxy is labelled "INP proxy" wherever it appears.
+``go.Figure`` in the shared template. The scorecards show each navigation's worst input
+response ("Response (not INP)"): it is never rated, so its cell has the neutral "not rated"
+colour.
 
 Examples
 --------
@@ -10,7 +12,7 @@ Examples
 >>> from telemetry_lab.charts.vitals import plot_vitals
 >>> fig = plot_vitals(vitals(telemetry_lab.load_sample()))
 >>> list(fig.data[0].x)
-['LCP', 'CLS', 'INP proxy']
+['LCP', 'CLS', 'Response (not INP)']
 """
 
 from __future__ import annotations
@@ -19,13 +21,13 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from telemetry_lab.charts.theme import MUTED, RATING_COLORS, SEQUENCE, apply
+from telemetry_lab.charts.theme import MUTED, RATING_COLORS, SEQUENCE, UNRATED, apply
 
-#: Scorecard columns: (label, value column, rating column, number format).
-CARDS: tuple[tuple[str, str, str, str], ...] = (
+#: Scorecard columns: (label, value column, rating column or None when never rated, format).
+CARDS: tuple[tuple[str, str, str | None, str], ...] = (
     ("LCP", "lcp_ms", "lcp_rating", "{:,.0f} ms"),
     ("CLS", "cls", "cls_rating", "{:.3f}"),
-    ("INP proxy", "inp_proxy_ms", "inp_proxy_rating", "{:,.0f} ms"),
+    ("Response (not INP)", "response_ms", None, "{:,.0f} ms"),
 )
 _RATINGS = ("good", "needs-improvement", "poor")
 
@@ -48,32 +50,36 @@ def plot_vitals(vitals: pd.DataFrame) -> go.Figure:
     Returns
     -------
     plotly.graph_objects.Figure
-        A heatmap of rating codes (0 good, 1 needs improvement, 2 poor, 3 not measured) with the
-        values written in the cells, and a legend entry per rating.
+        A heatmap of rating codes (0 good, 1 needs improvement, 2 poor, 3 not measured, 4 not
+        rated: a value without a rating, the response) with the values written in the cells,
+        and a legend entry per code.
     """
     code = {rating: i for i, rating in enumerate(_RATINGS)}
     labels = _nav_label(vitals).tolist()
     z, text = [], []
     for _, value_col, rating_col, fmt in CARDS:
-        ratings = vitals[rating_col].astype(object)
         values = vitals[value_col].astype(object)
-        z.append([code.get(r, 3) if isinstance(r, str) else 3 for r in ratings])
+        if rating_col is None:
+            z.append([3 if pd.isna(v) else 4 for v in values])
+        else:
+            ratings = vitals[rating_col].astype(object)
+            z.append([code.get(r, 3) if isinstance(r, str) else 3 for r in ratings])
         text.append([fmt.format(v) if not pd.isna(v) else "n/a" for v in values])
-    colors = [RATING_COLORS[r] for r in _RATINGS] + [MUTED]
-    scale = [[i / 4 + edge, colors[i]] for i in range(4) for edge in (0.0, 0.25)]
+    colors = [RATING_COLORS[r] for r in _RATINGS] + [MUTED, UNRATED]
+    scale = [[i / 5 + edge, colors[i]] for i in range(5) for edge in (0.0, 0.2)]
     fig = go.Figure(go.Heatmap(
         x=[card[0] for card in CARDS], y=labels, z=np.array(z).T, text=np.array(text).T,
-        texttemplate="%{text}", zmin=-0.5, zmax=3.5, colorscale=scale, showscale=False,
+        texttemplate="%{text}", zmin=-0.5, zmax=4.5, colorscale=scale, showscale=False,
         xgap=4, ygap=4, hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>",
     ))
-    for rating, color in zip((*_RATINGS, "not measured"), colors, strict=True):
+    for rating, color in zip((*_RATINGS, "not measured", "not rated"), colors, strict=True):
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=rating,
                                  marker={"color": color, "symbol": "square", "size": 12}))
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(side="top", type="category")
     fig.update_layout(height=200 + 48 * len(labels), font={"size": 14},
                       legend={"y": -0.05, "yanchor": "top"})
-    return apply(fig, title="Core Web Vitals per navigation (INP proxy, not INP)")
+    return apply(fig, title="Core Web Vitals per navigation, and the worst input response")
 
 
 def plot_layout_shifts(shifts: pd.DataFrame) -> go.Figure:
