@@ -88,7 +88,8 @@ def plot_fleet(vitals: pd.DataFrame, *, by: str | Sequence[str] = "url",
     plotly.graph_objects.Figure
         Per metric a horizontal ``Box`` trace (one box per group, y = group label with its
         navigation count) and a ``<label> p75`` marker trace coloured by the p75's rating;
-        rated metrics get good / needs-improvement / poor bands and threshold lines.
+        rated metrics get good / needs-improvement / poor bands and threshold lines. A group
+        without a measured value gets a "none measured" label at 0 and no marker.
     """
     columns = [by] if isinstance(by, str) else list(by)
     unknown = [m for m in metrics if m not in METRICS]
@@ -124,11 +125,13 @@ def plot_fleet(vitals: pd.DataFrame, *, by: str | Sequence[str] = "url",
         finite = values[keep]
         top = float(max(finite.max() if len(finite) else 0.0, np.nanmax([*p75, 0.0])))
         upper = (max(top, THRESHOLDS[key][1]) if key is not None else max(top, 1.0)) * 1.1
+        unmeasured = np.isnan(np.array(p75, dtype=float))
         fig.add_trace(go.Scatter(
-            x=p75, y=categories, mode="markers+text", name=f"{name} p75",
-            marker={"symbol": "diamond", "size": 13, "color": colors,
-                    "line": {"color": "#202124", "width": 1}},
-            text=["" if np.isnan(v) else "p75 " + fmt.format(v) for v in p75],
+            x=np.where(unmeasured, 0.0, p75), y=categories, mode="markers+text",
+            name=f"{name} p75",
+            marker={"symbol": "diamond", "size": np.where(unmeasured, 0, 13).tolist(),
+                    "color": colors, "line": {"color": "#202124", "width": 1}},
+            text=["none measured" if np.isnan(v) else "p75 " + fmt.format(v) for v in p75],
             textposition=["top right" if not v > 0.6 * upper else "top left" for v in p75],
             textfont={"size": 11}, showlegend=False,
             hovertemplate="%{y}<br>p75 %{x}<extra></extra>",
