@@ -72,10 +72,12 @@ def test_broken_folders_are_skipped_and_named(root: Path, tmp_path: Path) -> Non
     (bad_json / "_session.json").write_text("{not json")
     agent = broken / "session=agent"
     (agent / "page_lcp.parquet").write_bytes(b"PAR1 this is not parquet")
-    with pytest.warns(SkippedSessionsWarning, match="3 session folder"):
+    telemetry_lab.Session().to_parquet(broken / "session=no-events")
+    with pytest.warns(SkippedSessionsWarning, match="4 session folder"):
         got = vitals_dataset(broken)
     skipped = skipped_table(got)
-    assert skipped["session"].tolist() == ["agent", "bad-json", "empty"]
+    assert skipped["session"].tolist() == ["agent", "bad-json", "empty", "no-events"]
+    assert skipped.set_index("session").loc["no-events", "reason"] == "an empty session: no events"
     assert "no _session.json" in skipped.set_index("session").loc["empty", "reason"]
     assert "page_lcp" in skipped.set_index("session").loc["agent", "reason"]
     kept = _expected(root)

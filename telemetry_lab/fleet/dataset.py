@@ -156,10 +156,16 @@ def batch_task(paths: Sequence[str]) -> tuple[pd.DataFrame | None, list[dict[str
     failed: list[dict[str, str]] = []
     for path in paths:
         try:
-            folders.append(_inspect(Path(path)))
+            folder = _inspect(Path(path))
         except READ_ERRORS as exc:
             failed.append({"session": _name(Path(path)), "path": path,
                            "reason": _reason(Path(path), exc)})
+            continue
+        if sum(folder.types.values()):
+            folders.append(folder)
+        else:
+            failed.append({"session": folder.name, "path": path,
+                           "reason": "an empty session: no events"})
     solo: dict[int, Session] = {}
     try:
         batch = _read_batch(folders)
