@@ -46,7 +46,17 @@ def _expected(root: Path) -> pd.DataFrame:
     return out
 
 
-def test_equal_to_vitals_of_read_parquet_per_session(root: Path) -> None:
+def _no_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the one-folder-at-a-time fallback fail: the batched read must do the work."""
+    def fail(path: str) -> None:
+        raise AssertionError(f"fell back to reading {path} alone")
+
+    monkeypatch.setattr(dataset, "_one", fail)
+
+
+def test_equal_to_vitals_of_read_parquet_per_session(root: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    _no_fallback(monkeypatch)
     got = vitals_dataset(root)
     pd.testing.assert_frame_equal(got, _expected(root), check_exact=True)
     assert got.attrs["skipped"] == []
@@ -121,3 +131,13 @@ def test_dask_engine_gives_the_identical_table(root: Path) -> None:
     embedded = vitals_dataset(root)
     pd.testing.assert_frame_equal(by_client, embedded, check_exact=True)
     pd.testing.assert_frame_equal(by_name, embedded, check_exact=True)
+
+
+def test_names_are_taken_verbatim(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _no_fallback(monkeypatch)
+    sample = telemetry_lab.load_sample()
+    telemetry_lab.write_dataset({"run 1": sample, "p%41": sample, "b=2": sample}, tmp_path)
+    got = vitals_dataset(tmp_path)
+    monkeypatch.undo()
+    assert got["session"].drop_duplicates().tolist() == ["b=2", "p%41", "run 1"]
+    pd.testing.assert_frame_equal(got, _expected(tmp_path), check_exact=True)

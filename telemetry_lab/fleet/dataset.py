@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from telemetry_lab.errors import TelemetryLabError
@@ -97,11 +98,33 @@ def _inspect(folder: Path) -> Folder:
                   tuple(int(s) for s in meta.get("skipped") or ()))
 
 
-def _read_type(event_type: str, files: list[str]) -> pa.Table:
-    if event_type in SCHEMAS:
-        return ds.dataset(files, format="parquet", schema=SCHEMAS[event_type]).to_table()
-    return pa.concat_tables([ds.dataset(f, format="parquet").to_table() for f in files],
-                            promote_options="permissive")
+#: Hive partitioning of a dataset root: ``session=<name>`` folders, names taken verbatim.
+_PARTITIONING = ds.HivePartitioning(pa.schema([("session", pa.string())]),
+                                    segment_encoding="none")
+
+
+def _read_type(event_type: str, files: list[str], members: list[int],
+               names: list[str]) -> pa.Table:
+    """One event type of several session folders, each row with its member (``__member``).
+
+    Known types are one multi-file scan; the member comes from each row's ``session=<name>``
+    folder (hive partitioning), not from the order the scan returns files in.
+    """
+    if event_type not in SCHEMAS:
+        parts = [ds.dataset(f, format="parquet").to_table() for f in files]
+        tables = [t.append_column(MEMBER, pa.array(np.full(t.num_rows, k)))
+                  for t, k in zip(parts, members, strict=True)]
+        return pa.concat_tables(tables, promote_options="permissive")
+    roots = {str(Path(f).parent.parent) for f in files}
+    if len(roots) != 1:
+        raise ValueError(f"a batch spans several dataset roots: {sorted(roots)}")
+    schema = SCHEMAS[event_type].append(pa.field("session", pa.string()))
+    table = ds.dataset(files, format="parquet", schema=schema, partitioning=_PARTITIONING,
+                       partition_base_dir=roots.pop()).to_table()
+    member = pc.index_in(table["session"], value_set=pa.array(names))
+    if member.null_count:
+        raise ValueError(f"{event_type}: rows from a folder outside the batch")
+    return table.drop_columns(["session"]).append_column(MEMBER, member.cast(pa.int64()))
 
 
 def _read_batch(folders: list[Folder]) -> Batch:
@@ -115,16 +138,16 @@ def _read_batch(folders: list[Folder]) -> Batch:
             paths.append(str(Path(folder.path) / f"{event_type}.parquet"))
             members.append(k)
             counts.append(rows)
+    names = [f.name for f in folders]
     tables = {}
     for event_type, (paths, members, counts) in files.items():
-        table = _read_type(event_type, paths)
+        table = _read_type(event_type, paths, members, names)
         if table.num_rows != sum(counts):
             raise ValueError(f"{event_type}: {table.num_rows} rows, _session.json says "
                              f"{sum(counts)}")
-        tables[event_type] = table.append_column(MEMBER, pa.array(np.repeat(members, counts)))
+        tables[event_type] = table
     skipped = [np.asarray(f.skipped, dtype=np.int64) for f in folders]
-    return Batch([f.name for f in folders], tables, skipped,
-                 {k for k, f in enumerate(folders) if f.solo})
+    return Batch(names, tables, skipped, {k for k, f in enumerate(folders) if f.solo})
 
 
 def _one(path: str) -> tuple[pd.DataFrame | None, dict[str, str] | None]:
