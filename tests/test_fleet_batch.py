@@ -53,6 +53,7 @@ def fleet() -> dict[str, telemetry_lab.Session]:
         "lcp": telemetry_lab.read(DATA / "lcp.ndjson"),
         "network": telemetry_lab.read(DATA / "network.sse"),
         "agent": telemetry_lab.read(DATA / "agent.ndjson"),
+        "agent-again": telemetry_lab.read(DATA / "agent.sse"),  # same times and ids as "agent"
         "disconnected": _disconnected(),
         "gappy": _gappy(),
         "no-target": _no_target(),
@@ -76,7 +77,7 @@ def test_special_sessions_are_really_special(fleet: dict[str, telemetry_lab.Sess
     assert vitals(fleet["no-target"])["target_id"].isna().all()
     batch = Batch.from_sessions(fleet)
     names = batch.names
-    assert {names[k] for k in batch.solo} == {"disconnected", "gappy"}
+    assert {names[k] for k in batch.solo} == {"disconnected", "gappy", "agent", "agent-again"}
 
 
 def test_order_and_session_column_follow_the_mapping(

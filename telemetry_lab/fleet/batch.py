@@ -11,8 +11,10 @@ and splits the answer. The combination keeps the sessions apart:
   session is kept; nothing in the result depends on absolute seqs).
 
 Session-wide rules cannot be kept apart that way: a seq gap or a monitor disconnect marks every
-navigation of its session unreliable, and a navigation without ``target_id`` would pair with
-another session's events. Sessions with any of these are *solo*: computed on their own.
+navigation of its session unreliable, agent commands (``cdp_command``, ``api_call``) carry no
+tab and are placed by the session's tabs and timing, and a navigation without ``target_id``
+would pair with another session's events. Sessions with any of these are *solo*: computed on
+their own.
 
 Examples
 --------
@@ -85,9 +87,14 @@ class Batch:
         return cls(names, tables, skipped, solo)
 
 
+#: Event types resolved against the whole session: a monitor disconnect makes every navigation
+#: unreliable; agent commands carry no tab and take one from the session's tabs and timing.
+SESSION_WIDE = frozenset({"monitor_disconnected", "cdp_command", "api_call"})
+
+
 def needs_solo(gaps: pd.DataFrame | Sequence[object], types: Collection[str]) -> bool:
-    """Whether a session's vitals depend on session-wide state (seq gaps, monitor disconnects)."""
-    return len(gaps) > 0 or "monitor_disconnected" in types
+    """Whether a session's vitals depend on session-wide state (:data:`SESSION_WIDE`, gaps)."""
+    return len(gaps) > 0 or any(t in SESSION_WIDE for t in types)
 
 
 def _id_columns(table: pa.Table) -> list[int]:
