@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -141,3 +142,21 @@ def test_names_are_taken_verbatim(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.undo()
     assert got["session"].drop_duplicates().tolist() == ["b=2", "p%41", "run 1"]
     pd.testing.assert_frame_equal(got, _expected(tmp_path), check_exact=True)
+
+
+def test_files_named_in_session_json_are_read(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    sample = telemetry_lab.load_sample()
+    root = telemetry_lab.write_dataset({"a": sample, "b": sample}, tmp_path)
+    meta_path = root / "session=b" / "_session.json"
+    meta = json.loads(meta_path.read_text())
+    (root / "session=b" / "page_lcp.parquet").rename(root / "session=b" / "page%5Flcp.parquet")
+    meta["files"] = {name: f"{name}.parquet" for name in meta["types"]}
+    meta["files"]["page_lcp"] = "page%5Flcp.parquet"
+    meta_path.write_text(json.dumps(meta))
+    _no_fallback(monkeypatch)
+    got = vitals_dataset(root)
+    expected = vitals(sample)
+    for name in ("a", "b"):
+        mine = got[got["session"] == name].drop(columns="session").reset_index(drop=True)
+        pd.testing.assert_frame_equal(mine, expected, check_exact=True)

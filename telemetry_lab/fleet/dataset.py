@@ -61,6 +61,7 @@ class Folder:
     name: str
     path: str
     types: dict[str, int]
+    files: dict[str, str]
     solo: bool
     skipped: tuple[int, ...]
 
@@ -94,7 +95,10 @@ def _name(folder: Path) -> str:
 def _inspect(folder: Path) -> Folder:
     meta = json.loads((folder / META_FILE).read_text())
     types = {str(k): int(v) for k, v in meta["types"].items()}
-    return Folder(_name(folder), str(folder), types, needs_solo(meta.get("gaps") or [], types),
+    files = {str(k): str(v) for k, v in (meta.get("files") or
+                                          {name: f"{name}.parquet" for name in types}).items()}
+    return Folder(_name(folder), str(folder), types, files,
+                  needs_solo(meta.get("gaps") or [], types),
                   tuple(int(s) for s in meta.get("skipped") or ()))
 
 
@@ -128,16 +132,20 @@ def _read_type(event_type: str, files: list[str], members: list[int],
 
 
 def _read_batch(folders: list[Folder]) -> Batch:
-    """The batched members' tables (solo members are read on their own, not here)."""
+    """The batched members' tables (solo members are read on their own, not here).
+
+    Each type's file is the one ``_session.json`` names under ``files`` (else
+    ``<type>.parquet``), with the row count it gives under ``types``.
+    """
     files: dict[str, tuple[list[str], list[int], list[int]]] = {}
     for k, folder in enumerate(folders):
         if folder.solo:
             continue
-        for event_type, rows in folder.types.items():
+        for event_type, file in folder.files.items():
             paths, members, counts = files.setdefault(event_type, ([], [], []))
-            paths.append(str(Path(folder.path) / f"{event_type}.parquet"))
+            paths.append(str(Path(folder.path) / file))
             members.append(k)
-            counts.append(rows)
+            counts.append(folder.types[event_type])
     names = [f.name for f in folders]
     tables = {}
     for event_type, (paths, members, counts) in files.items():
