@@ -38,10 +38,14 @@ def test_a_fleet_table_is_checked_as_is(rows: pd.DataFrame) -> None:
     assert failed.columns.tolist()[:1] == ["budget"] and len(failed) == 1
 
 
-def test_not_measured_fails(rows: pd.DataFrame) -> None:
-    failed = check_budgets(rows, response_p75=200)
-    assert failed["reason"].unique().tolist() == ["not measured"]
-    assert failed["actual"].isna().all() and len(failed) == 2
+def test_not_measured_fails_but_no_input_is_nothing_to_judge(rows: pd.DataFrame) -> None:
+    unmeasured = rows.assign(lcp_ms=rows["lcp_ms"].where(rows["url"] == "/fast"))
+    failed = check_budgets(unmeasured, lcp_p75=2500)
+    assert failed[["url", "reason"]].values.tolist() == [["/slow", "not measured"]]
+    assert failed["actual"].isna().all()
+    assert check_budgets(rows, response_p75=200).empty  # no inputs anywhere
+    responded = rows.assign(response_ms=[300.0, 300.0, 300.0, None, None, None])
+    assert check_budgets(responded, response_p75=200)["url"].tolist() == ["/fast"]
 
 
 def test_unknown_or_missing_budgets(rows: pd.DataFrame) -> None:

@@ -4,7 +4,9 @@ A budget names a numeric column of :func:`~telemetry_lab.fleet.stats.fleet_vital
 ``lcp_p75=2500``, ``cls_p75=0.1``, ``lcp_poor=0.05``, ``response_p90=300`` … Shares of *good*
 (``lcp_good``, ``cls_good``) and counts (``n``, ``sessions``, ``*_n``) are minimums; every other
 column is a maximum. A group where the budgeted value could not be measured fails ("not
-measured"): a budget no navigation can show to hold does not pass.
+measured"): a budget no navigation can show to hold does not pass. The exception is the input
+response (``response_*``): it exists only where there was an input, so a group without one has
+nothing to judge and passes.
 
 Examples
 --------
@@ -130,7 +132,8 @@ def check_budgets(fleet_or_vitals: Any, *, by: str | Sequence[str] | None = "url
         actual = fleet[name].to_numpy("float64", na_value=np.nan)
         minimum = is_minimum(name)
         over = limit - actual if minimum else actual - limit
-        failed = np.isnan(actual) | (over > 0)
+        unjudged = np.isnan(actual) & name.startswith("response_")
+        failed = (np.isnan(actual) & ~unjudged) | (over > 0)
         for i in np.flatnonzero(failed):
             reason = ("not measured" if np.isnan(actual[i])
                       else "under budget" if minimum else "over budget")
