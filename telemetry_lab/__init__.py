@@ -21,6 +21,7 @@ from .capture import (
 )
 from .charts.console import plot_console
 from .charts.filmstrip import plot_filmstrip
+from .charts.fleet import plot_compare, plot_fleet
 from .charts.timeline import plot_timeline
 from .charts.vitals import plot_layout_shifts, plot_lcp_candidates, plot_vitals
 from .charts.waterfall import plot_waterfall
@@ -37,6 +38,7 @@ from .errors import (
 from .export.har import to_har
 from .export.parquet import read_dataset, read_parquet, write_dataset
 from .export.report import report
+from .fleet import check_budgets, compare, fleet_vitals, vitals_dataset
 from .metrics.commands import commands
 from .metrics.console import console
 from .metrics.console import messages as console_messages
@@ -77,20 +79,25 @@ __all__ = [
     "assign_navigation",
     "capture",
     "capture_health",
+    "check_budgets",
     "commands",
+    "compare",
     "console",
     "console_messages",
     "domain_summary",
     "effects",
     "failures",
     "fetch_events",
+    "fleet_vitals",
     "interactions",
     "layout_shifts",
     "lcp_candidates",
     "load_sample",
     "navigations",
+    "plot_compare",
     "plot_console",
     "plot_filmstrip",
+    "plot_fleet",
     "plot_layout_shifts",
     "plot_lcp_candidates",
     "plot_timeline",
@@ -111,5 +118,6 @@ __all__ = [
     "screenshots",
     "to_har",
     "vitals",
+    "vitals_dataset",
     "write_dataset",
 ]

@@ -141,3 +141,23 @@ def test_a_missing_or_corrupt_file_is_an_error_naming_it(tmp_path: Path, damage:
         victim.write_bytes(victim.read_bytes()[: len(victim.read_bytes()) // 2])
     with pytest.raises(TelemetryLabError, match=str(victim)):
         telemetry_lab.read_parquet(root)
+
+
+def test_write_dataset_takes_recordings_and_never_overwrites(tmp_path: Path) -> None:
+    recording = telemetry_lab.datasets.sample_path("sse")
+    root = telemetry_lab.write_dataset({"sse": recording, "session": telemetry_lab.load_sample()},
+                                       tmp_path)
+    back = telemetry_lab.read_parquet(root / "session=sse")
+    assert back.frame("page_lcp").equals(telemetry_lab.read(recording).frame("page_lcp"))
+    before = (root / "session=sse" / "_session.json").read_text()
+    with pytest.raises(TelemetryLabError, match=r"already exists.*never overwritten silently"):
+        telemetry_lab.write_dataset({"new": recording, "sse": recording}, root)
+    assert not (root / "session=new").exists()
+    assert (root / "session=sse" / "_session.json").read_text() == before
+    telemetry_lab.write_dataset({"sse": recording}, root, overwrite=True)
+    telemetry_lab.write_dataset([recording], root)
+    assert (root / "session=shop").is_dir()
+    with pytest.raises(TelemetryLabError, match="more than once"):
+        telemetry_lab.write_dataset([recording, recording], tmp_path / "other")
+    with pytest.raises(TelemetryLabError, match="cannot be a folder name"):
+        telemetry_lab.write_dataset({"../up": recording}, tmp_path / "other")

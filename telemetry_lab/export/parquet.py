@@ -28,7 +28,7 @@ True
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -176,11 +176,76 @@ def read_parquet(path: str | Path) -> Session:
                    warnings=warnings, source=source)
 
 
-def write_dataset(sessions: Mapping[str, Session], root: str | Path) -> Path:
-    """Write several sessions as ``root/session=<name>/``: one hive-partitioned dataset."""
+def dataset_folder(root: str | Path, name: str, *, overwrite: bool = False) -> Path:
+    """``root/session=<name>``, checked: a usable name, and not already there unless ``overwrite``.
+
+    Raises
+    ------
+    TelemetryLabError
+        For an empty name or one with a path separator, or (without ``overwrite``) a session
+        folder of that name that already exists.
+
+    Examples
+    --------
+    >>> dataset_folder("fleet", "run-1").as_posix()
+    'fleet/session=run-1'
+    """
+    if not name or name in (".", "..") or "/" in name or "\\" in name:
+        raise TelemetryLabError(f"session name {name!r} cannot be a folder name: use letters, "
+                                "digits, '-', '_' or '.' (no path separators)")
+    folder = Path(root) / f"session={name}"
+    if folder.exists() and not overwrite:
+        raise TelemetryLabError(f"{str(folder)!r} already exists: a session of that name is "
+                                "never overwritten silently; pick another name, remove the "
+                                "folder, or pass overwrite=True")
+    return folder
+
+
+def write_dataset(sessions: Mapping[str, Session | str | Path] | Iterable[str | Path],
+                  root: str | Path, *, overwrite: bool = False) -> Path:
+    """Write several sessions as ``root/session=<name>/``: one hive-partitioned dataset.
+
+    Parameters
+    ----------
+    sessions : mapping of name to Session or recording path, or iterable of recording paths
+        Sessions, or recordings (``.ndjson`` / ``.sse`` / spool / events JSON, read with
+        :func:`telemetry_lab.read`); recordings given without names are named by their file
+        stem.
+    root : str or pathlib.Path
+        The dataset root (created).
+    overwrite : bool
+        Replace session folders that already exist (default: refuse, before writing anything).
+
+    Raises
+    ------
+    TelemetryLabError
+        For a session folder that exists (without ``overwrite``), a bad or repeated name.
+
+    Examples
+    --------
+    >>> import tempfile, telemetry_lab
+    >>> from telemetry_lab.datasets import sample_path
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     root = write_dataset([sample_path("ndjson")], tmp)
+    ...     sorted(p.name for p in root.iterdir())
+    ['session=shop']
+    """
+    from telemetry_lab.readers import read
+
+    if isinstance(sessions, Mapping):
+        items = list(sessions.items())
+    else:
+        items = [(Path(p).stem, p) for p in sessions]
+        names = [name for name, _ in items]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise TelemetryLabError(f"recordings named {repeated} more than once: pass a "
+                                    "mapping {name: path} to name them")
     base = Path(root)
-    for name, session in sessions.items():
-        session.to_parquet(base / f"session={name}")
+    folders = [dataset_folder(base, name, overwrite=overwrite) for name, _ in items]
+    for folder, (_, item) in zip(folders, items, strict=True):
+        session = item if isinstance(item, Session) else read(item)
+        session.to_parquet(folder)
     return base
 
 
