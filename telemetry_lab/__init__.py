@@ -37,11 +37,13 @@ from .errors import (
 )
 from .export.har import to_har
 from .export.parquet import read_dataset, read_parquet, write_dataset
+from .export.report import report
 from .fleet import check_budgets, compare, fleet_vitals, vitals_dataset
 from .metrics.commands import commands
 from .metrics.console import console
 from .metrics.console import messages as console_messages
 from .metrics.effects import effects
+from .metrics.health import capture_health
 from .metrics.interactions import interactions, responses
 from .metrics.navigations import assign_navigation, navigations
 from .metrics.network import domain_summary, failures, requests, resource_summary
@@ -76,6 +78,7 @@ __all__ = [
     "__version__",
     "assign_navigation",
     "capture",
+    "capture_health",
     "check_budgets",
     "commands",
     "compare",
@@ -107,6 +110,7 @@ __all__ = [
     "read_parquet",
     "read_sse",
     "replay",
+    "report",
     "requests",
     "resource_summary",
     "responses",

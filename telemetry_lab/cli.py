@@ -1,4 +1,4 @@
-"""The ``telemetry-lab`` command: capture, fetch, replay, fleet and a self-contained demo.
+"""The ``telemetry-lab`` command: capture, fetch, replay, fleet, an HTML report and a demo.
 
 Examples
 --------
@@ -17,11 +17,17 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
+
 from . import __version__
 from .capture import capture, fetch_events
 from .datasets import sample_path
-from .errors import TelemetryLabError
-from .export.parquet import dataset_folder
+from .errors import TelemetryLabError, UnusablePath
+from .export.parquet import dataset_folder, read_parquet
+from .export.report import report
+from .export.report_sections import navigation_names
+from .metrics.vitals import vitals
+from .readers import read
 from .replay import Faults, replay
 from .session import Session
 
@@ -139,6 +145,61 @@ def _demo(args: argparse.Namespace) -> int:
           f"history, {stats.gaps} seqs still missing\n")
     _write(session, out)
     print(f"spool: {cap.spool} (read it with telemetry_lab.read_sse)")
+    page = report(session, out / "report.html", title="telemetry-lab demo: the shop journey")
+    print(f"\nCore Web Vitals per navigation:\n{_analysis(session)}")
+    print(f"\nreport: {page.resolve()}\n  open it in a browser (one file, works offline)")
+    return 0
+
+
+def _analysis(session: Session) -> str:
+    """Per navigation: page, LCP and CLS with ratings, worst input response, as a text table."""
+    v = vitals(session)
+    if v.empty:
+        return "no top-level navigation in this session: no Core Web Vitals"
+    names = navigation_names(v)
+    width = max(len("page"), *(len(n) for n in names))
+    lines = [f"{'page':<{width}}  {'LCP':>9}  {'rating':<17}  {'CLS':>7}  {'rating':<17}  "
+             "worst input response (not INP)"]
+    for name, lcp, lcp_rating, cls, cls_rating, response in zip(
+            names, v["lcp_ms"], v["lcp_rating"], v["cls"], v["cls_rating"], v["response_ms"],
+            strict=True):
+        lcp_text = "—" if pd.isna(lcp) else f"{lcp:,.0f} ms"
+        response_text = "— (no click or key)" if pd.isna(response) else f"{response:,.0f} ms"
+        lines.append(f"{name:<{width}}  {lcp_text:>9}  "
+                     f"{'not measured' if pd.isna(lcp_rating) else lcp_rating:<17}  "
+                     f"{cls:>7.4f}  {cls_rating:<17}  {response_text}")
+    return "\n".join(lines)
+
+
+def _load(source: Path) -> Session:
+    """A recording file or a Parquet session folder, or a one-line reason why not."""
+    expected = ("expected a recording (.sse, .ndjson, .json) or a Parquet session folder "
+                "written by telemetry-lab or session.to_parquet")
+    if not source.exists():
+        raise UnusablePath(f"{source} does not exist; {expected}")
+    try:
+        session = read_parquet(source) if source.is_dir() else read(source)
+    except OSError as exc:
+        raise UnusablePath(f"cannot read {source}: {exc.strerror or exc}; {expected}") from exc
+    except TelemetryLabError as exc:
+        raise UnusablePath(f"cannot read {source}: {exc}") from exc
+    if len(session) == 0:
+        errors = session.errors
+        why = (f" ({len(errors)} unreadable frame(s), first: {errors['reason'].iloc[0]})"
+               if len(errors) else "")
+        raise UnusablePath(f"{source} holds no telemetry events{why}; {expected}")
+    return session
+
+
+def _report(args: argparse.Namespace) -> int:
+    source = Path(args.source)
+    session = _load(source)
+    try:
+        out = report(session, args.output, title=args.title)
+    except OSError as exc:
+        raise UnusablePath(f"cannot write {args.output}: {exc.strerror or exc}") from exc
+    print(_analysis(session))
+    print(f"\nreport: {out.resolve()} (one self-contained file: open it in any browser)")
     return 0
 
 
@@ -239,6 +300,18 @@ def _parser() -> argparse.ArgumentParser:
                      help="end the stream N events early (history has them)")
     rep.set_defaults(run=_replay)
 
+    rpt = commands.add_parser(
+        "report", help="write a self-contained HTML report of a recording",
+        description="Write one self-contained HTML file (plotly.js inlined, screenshots "
+                    "embedded, no network needed to view it): summary and capture health, Core "
+                    "Web Vitals per navigation with ratings and audits, waterfalls, interactions, "
+                    "console, filmstrip, resources and domains, failures.")
+    rpt.add_argument("source", help="a recording (.sse, .ndjson, .json array of envelopes) or a "
+                                    "Parquet session folder")
+    rpt.add_argument("-o", "--output", default="report.html",
+                     help="the HTML file to write (default: report.html)")
+    rpt.add_argument("--title", help="page title (default: from the first page's path)")
+    rpt.set_defaults(run=_report)
     fleet = commands.add_parser("fleet", help="per-URL vitals of a dataset of sessions, "
                                               "checked against budgets (exit 1 when one fails)")
     fleet.add_argument("root", help="a dataset root holding session=<name>/ folders")
@@ -250,7 +323,7 @@ def _parser() -> argparse.ArgumentParser:
     fleet.set_defaults(run=_fleet)
 
     demo = commands.add_parser("demo", help="replay the bundled sample with faults, capture it "
-                                            "over HTTP, write Parquet and summarise")
+                                            "over HTTP, write Parquet, the vitals and a report")
     demo.add_argument("-o", "--output", help="output directory (default: a new temp dir)")
     demo.set_defaults(run=_demo)
     return parser

@@ -37,3 +37,7 @@ class ScreenshotNotFound(TelemetryLabError, LookupError):
 
     def __str__(self) -> str:  # KeyError-like classes would otherwise quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class UnusablePath(TelemetryLabError):
+    """A path given to a command cannot be read or written, or holds no telemetry events."""

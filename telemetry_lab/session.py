@@ -15,7 +15,6 @@ Examples
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -99,6 +98,7 @@ class Session:
         self._warnings = warnings if warnings is not None else ERRORS_SCHEMA.empty_table()
         self.source: dict[str, Any] = dict(source or {})
         self._events: pd.DataFrame | None = None
+        self._html: str | None = None
 
     @classmethod
     def from_builder(cls, builder: TableBuilder, *, source: Mapping[str, Any] | None = None
@@ -373,24 +373,12 @@ class Session:
         return f"<Session {self._headline()}; {self._gap_line()}; errors: {self._errors.num_rows}>"
 
     def _repr_html_(self) -> str:
-        counts = self.counts
-        rows = "".join(
-            f"<tr><td>{html.escape(c)}</td><td>{html.escape(t)}</td>"
-            f"<td style='text-align:right'>{n:,}</td></tr>"
-            for c, t, n in zip(counts["category"], counts["type"], counts["events"], strict=True)
-        )
-        errors = "".join(
-            f"<li>at {e['position']} (seq {e['seq']}): {html.escape(e['reason'])}</li>"
-            for e in self._errors.slice(0, 5).to_pylist()
-        )
-        gap_colour = "#b00020" if len(self.gaps) else "#188038"
-        error_colour = "#b00020" if self._errors.num_rows else "#188038"
-        return (
-            "<div style='font-family:system-ui,sans-serif;font-size:13px'>"
-            f"<b>telemetry_lab Session</b> — {html.escape(self._headline())}<br>"
-            f"<span style='color:{gap_colour}'>{html.escape(self._gap_line())}</span> · "
-            f"<span style='color:{error_colour}'>errors: {self._errors.num_rows}</span>"
-            f"{'<ul>' + errors + '</ul>' if errors else ''}"
-            "<table style='margin-top:6px'><thead><tr><th>category</th><th>type</th>"
-            f"<th>events</th></tr></thead><tbody>{rows}</tbody></table></div>"
-        )
+        """Notebook display: pages with LCP / CLS and ratings, capture health, event counts.
+
+        Computed once per Session (see :mod:`telemetry_lab.export.overview`).
+        """
+        if self._html is None:
+            from .export.overview import overview_html
+
+            self._html = overview_html(self)
+        return self._html

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from faultserver import FaultServer, frames, once
 
+import telemetry_lab
 from telemetry_lab.cli import main
 from telemetry_lab.datasets import sample_path
 from telemetry_lab.export.parquet import read_parquet
@@ -65,6 +66,42 @@ def test_demo_prints_what_happened_and_where_the_files_are(
     assert f"Parquet: {tmp_path / 'parquet'}" in out and f"spool: {tmp_path / 'demo.sse'}" in out
     assert len(read_parquet(tmp_path / "parquet")) == 248
     assert len(read_sse(tmp_path / "demo.sse")) == 248
+    table = out[out.index("Core Web Vitals per navigation:"):].splitlines()
+    assert "LCP" in table[1] and "worst input response (not INP)" in table[1]
+    assert table[2].split()[:4] == ["/shop/", "1,133", "ms", "good"]
+    assert table[4].split()[:5] == ["/shop/cart", "153", "ms", "good", "0.0000"]
+    assert f"report: {(tmp_path / 'report.html').resolve()}" in out
+    assert "Capture complete" in (tmp_path / "report.html").read_text()
+
+
+def test_report_from_a_recording_or_a_parquet_folder(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "deep" / "r.html"
+    assert main(["report", str(sample_path("sse")), "-o", str(out), "--title", "Shop"]) == 0
+    printed = capsys.readouterr().out
+    assert "/shop/product/trail-runner-2" in printed and f"report: {out.resolve()}" in printed
+    assert "<title>Shop</title>" in out.read_text()
+    folder = telemetry_lab.load_sample().to_parquet(tmp_path / "parquet")
+    assert main(["report", str(folder), "-o", str(tmp_path / "p.html")]) == 0
+    assert (tmp_path / "p.html").stat().st_size > 1_000_000
+
+
+def test_report_help_and_sources_it_cannot_read(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["report", "--help"])
+    assert done.value.code == 0 and "Parquet session folder" in capsys.readouterr().out
+    (tmp_path / "junk.bin").write_bytes(bytes(range(256)))
+    (tmp_path / "empty.sse").write_bytes(b"")
+    (tmp_path / "folder").mkdir()
+    for name, reason in (("missing.sse", "does not exist"), ("junk.bin", "cannot tell the format"),
+                         ("empty.sse", "holds no telemetry events"),
+                         ("folder", "not a telemetry_lab session directory")):
+        assert main(["report", str(tmp_path / name), "-o", str(tmp_path / "r.html")]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("telemetry-lab report: ") and reason in err
+        assert err.count("\n") == 1
+    assert not (tmp_path / "r.html").exists()
 
 
 def test_capture_then_fetch_from_the_replay_command(

@@ -108,3 +108,11 @@ def test_charts_accept_empty_frames() -> None:
     fig = plot_vitals(vitals(session))
     assert fig.data[0].z.tolist() == [[3, 0, 3]]
     assert list(fig.layout.template.layout.colorway) == list(SEQUENCE)
+
+
+def test_scorecard_colour_scale_positions_never_go_back() -> None:
+    # plotly.js rejects a scale whose positions decrease (0.6000000000000001 then 0.6) and then
+    # draws its default blue-red scale instead of the rating colours
+    fig = plot_vitals(vitals(telemetry_lab.load_sample()))
+    positions = [stop[0] for stop in fig.data[0].colorscale]
+    assert positions == sorted(positions) and positions[0] == 0 and positions[-1] == 1

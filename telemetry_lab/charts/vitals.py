@@ -127,7 +127,7 @@ def plot_vitals(vitals: pd.DataFrame) -> go.Figure:
     headers = [f"{card}<br><sub>{_threshold_text(card, fmt)}</sub>"
                for card, _, _, fmt in CARDS]
     colors = [RATING_COLORS[r] for r in _RATINGS] + [MUTED, UNRATED]
-    scale = [[i / 5 + edge, colors[i]] for i in range(5) for edge in (0.0, 0.2)]
+    scale = [[round(i / 5 + edge, 9), colors[i]] for i in range(5) for edge in (0.0, 0.2)]
     fig = go.Figure(go.Heatmap(
         x=headers, y=labels, z=np.array(z).T, text=np.array(text).T,
         customdata=np.array(explain, dtype=object).T,
