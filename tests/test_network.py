@@ -105,6 +105,15 @@ def test_network_fixture_document_ends_at_its_dom_content_loaded_bound(
     assert network["start"].is_monotonic_increasing
 
 
+def test_requests_without_a_navigation_keep_their_documents_pending() -> None:
+    whole = telemetry_lab.read(DATA / "network.ndjson")
+    cut = telemetry_lab.Session({t: whole.table(t) for t in whole.types if t != "page_navigation"})
+    table = requests(cut)
+    assert len(table) == len(requests(whole))
+    doc = table[table["resource_type"] == "Document"]
+    assert len(doc) == 1 and doc["end_source"].tolist() == ["pending"]
+
+
 def test_network_fixture_times_and_sizes(network: pd.DataFrame) -> None:
     done = network[network["end"].notna()]
     assert (done["duration_ms"] > 0).all()

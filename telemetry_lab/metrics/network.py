@@ -174,6 +174,12 @@ def _end_source(linked: pd.DataFrame) -> np.ndarray:
     )
 
 
+def _same(left: pd.Series, right: pd.Series) -> np.ndarray:
+    """Element-wise equality of two id columns; a missing id equals nothing."""
+    a, b = left.to_numpy(object, na_value=None), right.to_numpy(object, na_value=None)
+    return np.asarray(pd.notna(a) & (a == b), dtype=bool)
+
+
 def _document_ends(out: pd.DataFrame, navs: pd.DataFrame, pending: np.ndarray,
                    origin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Estimated end (µs) and its ``end_source`` for each pending main-document request.
@@ -190,8 +196,8 @@ def _document_ends(out: pd.DataFrame, navs: pd.DataFrame, pending: np.ndarray,
     is_doc = (
         pending
         & out["resource_type"].eq("Document").fillna(False).to_numpy(bool)
-        & (out["loader_id"].astype(object).to_numpy() == own["loader_id"].to_numpy(object))
-        & (out["frame_id"].astype(object).to_numpy() == own["frame_id"].to_numpy(object))
+        & _same(out["loader_id"], own["loader_id"])
+        & _same(out["frame_id"], own["frame_id"])
     )
     dcl = own["dom_content_loaded_ms"].to_numpy("float64", na_value=np.nan)
     first = own["ttfb_upper_ms"].to_numpy("float64", na_value=np.nan)
