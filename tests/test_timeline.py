@@ -84,3 +84,13 @@ def test_navs_limit_the_timeline_to_those_navigations() -> None:
     assert "click" not in {t.name for t in fig.data}  # no input on the cart page
     assert min(np.nanmin(np.asarray(t.x, dtype=float)) for t in fig.data if len(t.x)) >= 0
     assert TAB not in fig.layout.yaxis.ticktext[0]
+
+
+def test_only_real_pngs_become_thumbnails() -> None:
+    png = telemetry_lab.load_sample().table("monitor_screenshot")["png"][0].as_py()
+    rec = Recording()
+    rec.navigate(0, 1, request_ms=0)
+    rec.page(2500, "monitor_screenshot", 1, png=png)
+    rec.page(5000, "monitor_screenshot", 1, png="bm90IGEgcG5n")  # base64 of "not a png"
+    fig = plot_timeline(rec.session())
+    assert [image.source for image in fig.layout.images] == ["data:image/png;base64," + png]

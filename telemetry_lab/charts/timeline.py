@@ -44,6 +44,7 @@ from telemetry_lab.metrics.console import raw_messages
 from telemetry_lab.metrics.effects import WINDOW_MS, attribute, candidates, inputs
 from telemetry_lab.metrics.navigations import _disconnects, navigations
 from telemetry_lab.metrics.network import _link, _take
+from telemetry_lab.metrics.screenshots import dimensions
 from telemetry_lab.metrics.vitals import layout_shifts, lcp_candidates
 
 if TYPE_CHECKING:
@@ -352,7 +353,7 @@ def _console_traces(session: Session, lanes: _Lanes, sec: Seconds) -> list[go.Sc
 
 def _thumbnails(session: Session, x: np.ndarray, y: np.ndarray, limit: int
                 ) -> list[dict[str, object]]:
-    """Up to ``limit`` screenshots (evenly spread) as images on their lane."""
+    """Up to ``limit`` screenshots (evenly spread) as images on their lane; only real PNGs."""
     usable = np.flatnonzero(~(np.isnan(x) | np.isnan(y)))
     if not len(usable) or limit <= 0:
         return []
@@ -361,7 +362,9 @@ def _thumbnails(session: Session, x: np.ndarray, y: np.ndarray, limit: int
     frame = select(session, "monitor_screenshot", ("ts", "seq"))
     order = frame.assign(row=np.arange(len(frame))).sort_values(["ts", "seq"], kind="stable")
     rows = order["row"].to_numpy()[chosen]
-    png = session.table("monitor_screenshot")["png"].take(rows).to_pylist()
+    taken = session.table("monitor_screenshot")["png"].take(rows)
+    drawable = ~np.isnan(dimensions(taken)[0])  # a PNG, not garbage the browser cannot show
+    png = [data if ok else None for data, ok in zip(taken.to_pylist(), drawable, strict=True)]
     span = float(np.nanmax(x) - np.nanmin(x)) if len(usable) > 1 else 2.0
     width = max(min(1.9, span / max(len(chosen), 1)), span / 30, 0.05)
     return [{"source": "data:image/png;base64," + data, "xref": "x", "yref": "y",

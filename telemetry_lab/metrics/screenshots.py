@@ -70,7 +70,7 @@ class Screenshot:
         return self.png
 
 
-def _dimensions(png: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+def dimensions(png: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Width and height from each base64 PNG's IHDR (NaN when absent or not a PNG)."""
     heads = pc.utf8_slice_codeunits(png, 0, _HEADER_CHARS).to_pylist()
     width = np.full(len(heads), np.nan)
@@ -119,7 +119,7 @@ def screenshots(session: Session, *, navs: pd.DataFrame | None = None) -> pd.Dat
     frame = select(session, "monitor_screenshot", _CONTEXT)
     png = session.table("monitor_screenshot", allow_missing=True)["png"]
     owner = assign_navigation(frame, navs)
-    width, height = _dimensions(png)
+    width, height = dimensions(png)
     size = _decoded_bytes(png)
     out = pd.DataFrame({
         "seq": arrow(frame["seq"], INT64),
