@@ -47,6 +47,10 @@ from .schema import event_type
 _TYPE_RE = re.compile(rb'"type"\s*:\s*"([^"\\]*)"')
 _BLOCK = 1 << 20
 _MAX_PENDING = 16
+#: A type's lines wait until this many bytes of them have arrived (or a snapshot is taken) and
+#: are then parsed in one call: each parse has a fixed cost, which rare types would otherwise
+#: pay in every batch.
+_PARSE_BYTES = 2 << 20
 _EXECUTOR: ThreadPoolExecutor | None = None
 
 
@@ -397,6 +401,7 @@ class TableBuilder:
         self.last_seq: int = 0
         self.events: int = 0
         self._pending: deque[tuple[Batch, str, list[int], Future[Parsed]]] = deque()
+        self._waiting: dict[str, tuple[Batch, list[int]]] = {}
 
     def add(self, batch: Batch) -> None:
         """Queue ``batch`` for parsing; record its errors and skipped seqs.
@@ -414,8 +419,30 @@ class TableBuilder:
             if key is None:
                 self._unroutable(batch, indices)
             else:
-                self._submit(batch, key.decode(errors="replace"), indices)
+                self._queue(batch, key.decode(errors="replace"), indices)
         self._apply(keep=_MAX_PENDING)
+
+    def _queue(self, batch: Batch, name: str, indices: list[int],
+               lines: list[bytes] | None = None) -> None:
+        """Hold the lines ``indices`` of ``batch`` (or ``lines``) of type ``name`` until
+        :data:`_PARSE_BYTES` of that type are waiting, then parse them together."""
+        if lines is None:
+            lines = [batch.lines[i] for i in indices]
+        held = self._waiting.get(name)
+        if held is None:
+            held = self._waiting[name] = (Batch(positions=[], ids=[]), [0])
+        waiting, size = held
+        assert isinstance(waiting.positions, list) and waiting.ids is not None
+        waiting.lines += lines
+        waiting.positions += [batch.positions[i] for i in indices]
+        waiting.ids += [batch.ids[i] for i in indices] if batch.ids else [None] * len(lines)
+        size[0] += sum(map(len, lines))
+        if size[0] >= _PARSE_BYTES:
+            self._release(name)
+
+    def _release(self, name: str) -> None:
+        waiting, _ = self._waiting.pop(name)
+        self._submit(waiting, name, list(range(len(waiting.lines))), waiting.lines)
 
     def _submit(self, batch: Batch, name: str, indices: list[int],
                 lines: list[bytes] | None = None) -> None:
@@ -445,7 +472,10 @@ class TableBuilder:
 
     def flush(self) -> None:
         """Wait until every batch added so far is parsed and held."""
-        self._apply(keep=0)
+        while self._waiting or self._pending:
+            for name in list(self._waiting):
+                self._release(name)
+            self._apply(keep=0)
 
     def _apply(self, *, keep: int) -> None:
         """Take in finished parses, in arrival order, waiting while more than ``keep`` queue."""
@@ -460,8 +490,8 @@ class TableBuilder:
             for table, rows in parsed.tables:
                 self._keep(name, table, batch, indices, rows)
             for other, moved in parsed.reroute.items():
-                self._submit(batch, other, [indices[r] for r in moved],
-                             [parsed.lines[r] for r in moved])
+                self._queue(batch, other, [indices[r] for r in moved],
+                            [parsed.lines[r] for r in moved])
 
     def _keep(self, name: str, table: pa.Table, batch: Batch, indices: list[int],
               rows: np.ndarray) -> None:
@@ -488,13 +518,13 @@ class TableBuilder:
         """Report rows whose SSE ``id`` is not their envelope's seq (the seq is kept)."""
         assert batch.ids is not None
         lines = np.asarray(indices)[rows]
-        ids = [batch.ids[i] for i in lines]
-        seqs = table["seq"].to_pylist()
-        for line, frame_id, seq in zip(lines, ids, seqs, strict=True):
-            if frame_id is not None and frame_id != seq:
-                reason = (f"SSE id {frame_id} disagrees with the envelope's seq {seq}; "
-                          "the event is kept under its seq")
-                self._error(batch, int(line), reason, line=b"", to=self.warnings, seq=seq)
+        ids = pa.array([batch.ids[i] for i in lines], pa.int64())
+        differ = pc.not_equal(ids, table["seq"].combine_chunks()).fill_null(False)
+        for i in np.flatnonzero(differ.to_numpy(zero_copy_only=False)):
+            seq = table["seq"][int(i)].as_py()
+            reason = (f"SSE id {ids[int(i)].as_py()} disagrees with the envelope's seq {seq}; "
+                      "the event is kept under its seq")
+            self._error(batch, int(lines[i]), reason, line=b"", to=self.warnings, seq=seq)
 
     def _repeated(self, name: str, table: pa.Table, seqs: list[int], batch: Batch,
                   lines: list[int]) -> pa.Table:
@@ -548,7 +578,7 @@ class TableBuilder:
             event = envelope.get("event") if isinstance(envelope, dict) else None
             name = event.get("type") if isinstance(event, dict) else None
             if isinstance(name, str):
-                self._submit(batch, name, [index])
+                self._queue(batch, name, [index])
             elif not isinstance(envelope, dict):
                 self._error(batch, index, f"not a JSON object: {type(envelope).__name__}")
             elif not isinstance(event, dict):
