@@ -47,6 +47,9 @@ from .schema import event_type
 _TYPE_RE = re.compile(rb'"type"\s*:\s*"([^"\\]*)"')
 _BLOCK = 1 << 20
 _MAX_PENDING = 16
+#: At most this many bytes of joined lines wait for a worker: when workers fall behind (a busy
+#: machine), the caller waits instead of framing ahead and holding ever more of the input.
+_MAX_PENDING_BYTES = 24 << 20
 #: A type's lines wait until this many bytes of them have arrived (or a snapshot is taken) and
 #: are then parsed in one call: each parse has a fixed cost, which rare types would otherwise
 #: pay in every batch.
@@ -401,6 +404,7 @@ class TableBuilder:
         self.last_seq: int = 0
         self.events: int = 0
         self._pending: deque[tuple[Batch, str, list[int], Future[Parsed]]] = deque()
+        self._pending_bytes: deque[int] = deque()
         self._waiting: dict[str, tuple[Batch, list[int]]] = {}
 
     def add(self, batch: Batch) -> None:
@@ -469,6 +473,7 @@ class TableBuilder:
         future = _executor().submit(parse_block, name, data, len(indices), longest)
         origin = Batch(positions=batch.positions, ids=batch.ids)  # without its lines
         self._pending.append((origin, name, indices, future))
+        self._pending_bytes.append(len(data))
 
     def flush(self) -> None:
         """Wait until every batch added so far is parsed and held."""
@@ -479,8 +484,13 @@ class TableBuilder:
 
     def _apply(self, *, keep: int) -> None:
         """Take in finished parses, in arrival order, waiting while more than ``keep`` queue."""
-        while self._pending and (len(self._pending) > keep or self._pending[0][3].done()):
+        while self._pending and (
+            len(self._pending) > keep
+            or (keep and sum(self._pending_bytes) > _MAX_PENDING_BYTES)
+            or self._pending[0][3].done()
+        ):
             batch, name, indices, future = self._pending.popleft()
+            self._pending_bytes.popleft()
             parsed = future.result()
             for row, reason in parsed.bad:
                 self._error(batch, indices[row], reason, line=parsed.lines[row])
