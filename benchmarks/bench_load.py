@@ -44,7 +44,9 @@ if how == "arrow":
     events = pj.read_json(path).num_rows
 elif how == "duckdb":
     query = "SELECT * FROM read_json(?, format='newline_delimited')"
-    events = duckdb.execute(query, [path]).fetch_arrow_table().num_rows  # materialised
+    result = duckdb.execute(query, [path])
+    table = result.to_arrow_table() if hasattr(result, "to_arrow_table") else result.arrow()
+    events = table.num_rows  # every column materialised
 elif how == "baseline":
     with open(path, "rb") as handle:
         records = [json.loads(line) for line in handle if line.strip()]

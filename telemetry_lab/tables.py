@@ -294,9 +294,10 @@ def _finish(name: str, raw: pa.Table, rows: np.ndarray, line: Callable[[int], by
     """
     table = reshape(name, raw)
     other, reasons = _row_problems(table, name)
-    good = np.array([r is None for r in reasons], bool)
-    for row in np.flatnonzero(~good):
-        _bad(out, int(rows[row]), line(int(row)), str(reasons[row]))
+    good = np.ones(table.num_rows, bool)
+    good[list(reasons)] = False
+    for index, reason in sorted(reasons.items()):
+        _bad(out, int(rows[index]), line(index), reason)
     for row in np.flatnonzero(other & good):
         out.reroute.setdefault(str(table["type"][int(row)]), []).append(int(rows[row]))
         out.lines[int(rows[row])] = line(int(row))
@@ -366,19 +367,18 @@ def _route(lines: Sequence[bytes]) -> dict[bytes | None, list[int]]:
     return groups
 
 
-def _row_problems(table: pa.Table, name: str) -> tuple[np.ndarray, list[str | None]]:
-    """Per row: the reason it cannot be kept, or None; rows of another type are rerouted."""
-    n = table.num_rows
-    reasons: list[str | None] = [None] * n
+def _row_problems(table: pa.Table, name: str) -> tuple[np.ndarray, dict[int, str]]:
+    """Rows of another type (to reroute), and the reason of each row that cannot be kept."""
     checks = [
         (pc.is_null(table["seq"]), "missing seq"),
         (pc.less(table["seq"], 1), "seq must be an integer ≥ 1"),
         (pc.is_null(table["type"]), "missing event.type"),
         (pc.is_null(table["ts"]), "missing event.ts"),
     ]
+    reasons: dict[int, str] = {}
     for mask, reason in checks:
         for i in np.flatnonzero(mask.fill_null(False).to_numpy(zero_copy_only=False)):
-            reasons[i] = reasons[i] or reason
+            reasons.setdefault(int(i), reason)
     other = pc.not_equal(table["type"], name).fill_null(False).to_numpy(zero_copy_only=False)
     return other, reasons
 
