@@ -14,8 +14,9 @@ with the toolkit cycled with fresh seqs, timestamps and ids, as NDJSON and as SS
 
 Each measurement runs in a fresh subprocess so that its peak RSS is its own; each path is measured
 ``--repeat`` times (the naive baseline once: it is an order of magnitude slower) and the median
-is printed, with events/s, the ratio to ``read_ndjson`` and peak RSS as a multiple of the file.
-The machine may be shared: compare ratios, which are taken in the same run, not absolute rates.
+is printed, with events/s, CPU seconds (all threads), the ratio to ``read_ndjson`` and peak RSS
+as a multiple of the file. The machine may be shared: compare ratios, which are taken in the same
+run, not absolute rates; CPU seconds move less than wall time under load.
 
 Usage: ``python benchmarks/bench_load.py [--events N] [--file PATH] [--repeat N] [--keep DIR]``
 """
@@ -40,6 +41,7 @@ import pyarrow.json as pj
 import telemetry_lab
 path, how = sys.argv[1], sys.argv[2]
 start = time.perf_counter()  # imports are not timed: the same libraries load on every path
+cpu = time.process_time()
 if how == "arrow":
     events = pj.read_json(path).num_rows
 elif how == "duckdb":
@@ -55,9 +57,9 @@ elif how == "baseline":
 else:
     session = getattr(telemetry_lab, how)(path)
     events = len(session)
-seconds = time.perf_counter() - start
+seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(json.dumps({"events": events, "seconds": seconds, "rss": rss}))
+print(json.dumps({"events": events, "seconds": seconds, "cpu": cpu, "rss": rss}))
 """
 
 
@@ -129,7 +131,8 @@ def main(argv: list[str] | None = None) -> None:
         ours = ours or rate
         size = path.stat().st_size
         print(f"{label:<34} {result['events']:>9,.0f} events {result['seconds']:7.2f} s "
-              f"{rate:>10,.0f} events/s  peak RSS {result['rss'] / 1e6:7,.0f} MB "
+              f"(CPU {result['cpu']:6.2f} s) {rate:>8,.0f} events/s  "
+              f"peak RSS {result['rss'] / 1e6:6,.0f} MB "
               f"({result['rss'] / size:.2f}x file)  ours/this {ours / rate:5.2f}x")
     if "read_sse" in rates:
         print(f"read_sse / read_ndjson: {rates['read_sse'] / rates['read_ndjson']:.2f}x; "
