@@ -13,7 +13,8 @@ with the toolkit cycled with fresh seqs, timestamps and ids, as NDJSON and as SS
   column materialised as an Arrow table), the peer a user would pick.
 
 Each measurement runs in a fresh subprocess so that its peak RSS is its own; each path is measured
-``--repeat`` times (the naive baseline once: it is an order of magnitude slower) and the median
+``--repeat`` times, in rounds that run every path in turn (the naive baseline only in the first:
+it is an order of magnitude slower), and the median
 is printed, with events/s, CPU seconds (all threads), the ratio to ``read_ndjson`` and peak RSS
 as a multiple of the file. The machine may be shared: compare ratios, which are taken in the same
 run, not absolute rates; CPU seconds move less than wall time under load.
@@ -73,10 +74,18 @@ def measure(path: Path, how: str) -> dict[str, float]:
     return result
 
 
-def median_of(path: Path, how: str, repeat: int) -> dict[str, float]:
-    """The run with the median time among ``repeat`` runs."""
-    runs = sorted((measure(path, how) for _ in range(repeat)), key=lambda r: r["seconds"])
-    return runs[len(runs) // 2]
+def medians(runs: list[tuple[str, Path, str, int]], repeat: int) -> dict[str, dict[str, float]]:
+    """For each path of ``runs``, its run with the median time.
+
+    Rounds run every path in turn (a path runs only in the first ``its repeat`` rounds), so that
+    a change of load on a shared machine hits every path alike.
+    """
+    results: dict[str, list[dict[str, float]]] = {how: [] for _, _, how, _ in runs}
+    for round_ in range(repeat):
+        for _, path, how, times in runs:
+            if round_ < times:
+                results[how].append(measure(path, how))
+    return {how: sorted(r, key=lambda x: x["seconds"])[len(r) // 2] for how, r in results.items()}
 
 
 def _ndjson_copy(sse: Path, folder: Path) -> Path:
@@ -125,8 +134,9 @@ def main(argv: list[str] | None = None) -> None:
     ]
     ours = None
     rates = {}
-    for label, path, how, repeat in runs:
-        result = median_of(path, how, repeat)
+    measured = medians(runs, args.repeat)
+    for label, path, how, _ in runs:
+        result = measured[how]
         rate = rates[how] = result["events"] / result["seconds"]
         ours = ours or rate
         size = path.stat().st_size
