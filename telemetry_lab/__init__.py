@@ -21,7 +21,14 @@ from .capture import (
 from .charts.vitals import plot_layout_shifts, plot_lcp_candidates, plot_vitals
 from .charts.waterfall import plot_waterfall
 from .datasets import load_sample
-from .errors import EventTypeNotFound, FormatError, TelemetryLabError
+from .errors import (
+    EventTypeNotFound,
+    FormatError,
+    InvalidDuration,
+    TelemetryLabError,
+    UnknownCategory,
+    WrongInputError,
+)
 from .export.har import to_har
 from .export.parquet import read_dataset, read_parquet, write_dataset
 from .metrics.interactions import inp_proxy, interactions
@@ -45,9 +52,12 @@ __all__ = [
     "EventTypeNotFound",
     "Faults",
     "FormatError",
+    "InvalidDuration",
     "ReplayServer",
     "Session",
     "TelemetryLabError",
+    "UnknownCategory",
+    "WrongInputError",
     "__version__",
     "assign_navigation",
     "capture",

@@ -16,6 +16,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import __version__
 from .capture import capture, fetch_events
 from .datasets import sample_path
 from .errors import TelemetryLabError
@@ -69,14 +70,26 @@ def _faults(args: argparse.Namespace) -> Faults:
                   truncate_end=args.truncate_end)
 
 
+def capture_hint(browser_id: str, url: str, *, keyed: bool) -> str:
+    """The capture command for a replay server, runnable as printed (the key, when the server
+    needs one, comes from ``KERNEL_API_KEY``, which must then hold the server's ``--api-key``).
+
+    Examples
+    --------
+    >>> capture_hint("b", "http://127.0.0.1:8765", keyed=False)
+    'telemetry-lab capture b --base-url http://127.0.0.1:8765 -o capture-b'
+    """
+    command = f"telemetry-lab capture {browser_id} --base-url {url} -o capture-{browser_id}"
+    return command + ("  (with KERNEL_API_KEY set to the --api-key)" if keyed else "")
+
+
 def _replay(args: argparse.Namespace) -> int:
     server = replay(args.recording, browser_id=args.browser_id, port=args.port,
                     api_key=args.api_key, ring=args.ring or None, keepalive=args.keepalive,
                     speed=args.speed, faults=_faults(args))
     faults = "".join(f"\n  fault: {text}" for text in server.feed.faults.describe())
     print(f"serving {args.recording} as browser {args.browser_id!r} at {server.url}\n"
-          f"  telemetry-lab capture {args.browser_id} --base-url {server.url} -o OUT"
-          + ("  (with KERNEL_API_KEY set to the --api-key)" if args.api_key else "") + faults,
+          f"  {capture_hint(args.browser_id, server.url, keyed=bool(args.api_key))}" + faults,
           flush=True)
     try:
         while True:
@@ -110,6 +123,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="telemetry-lab", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"telemetry-lab {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     def remote(name: str, help: str) -> argparse.ArgumentParser:
@@ -128,7 +142,9 @@ def _parser() -> argparse.ArgumentParser:
     cap.add_argument("--read-timeout", type=float, default=45.0)
     cap.set_defaults(run=_capture)
     fetch = remote("fetch", "read a browser's telemetry from history into Parquet")
-    fetch.add_argument("--since", default="5m", help="duration ago (10m, 2h) or RFC 3339")
+    fetch.add_argument("--since", default="5m", help="duration ago (10m, 2h, 30d, 1h30m; units "
+                                                     "ns us ms s m h d w) or RFC 3339; history "
+                                                     "keeps 30 days")
     fetch.add_argument("--until", help="duration ago or RFC 3339 (default: now)")
     fetch.set_defaults(run=_fetch)
 
@@ -167,8 +183,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         code: int = args.run(args)
-    except TelemetryLabError as exc:
-        print(f"telemetry-lab {args.command}: {exc}", file=sys.stderr)
+    except (TelemetryLabError, OSError, ValueError) as exc:
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"telemetry-lab {args.command}: {text}", file=sys.stderr)
         return 1
     return code
 

@@ -24,6 +24,7 @@ from typing import IO, Any, Protocol
 
 from .decode import FORMATS, NDJSONDecoder, SSEDecoder, decode_events_json, sniff
 from .errors import FormatError
+from .formats import check_format, peek
 from .session import Session
 from .tables import TableBuilder
 
@@ -88,6 +89,14 @@ def _check_chunk(chunk: Any) -> bytes:
     )
 
 
+def _checked(source: Source, expected: str | None) -> tuple[Iterator[bytes], dict[str, Any]]:
+    """:func:`_open`, after checking that the input's first bytes are ``expected``'s format."""
+    chunks, info = _open(source)
+    head, stream = peek(chunks)
+    check_format(head, expected=expected)
+    return stream, info
+
+
 def _decode(chunks: Iterable[bytes], decoder: _Decoder, info: dict[str, Any]) -> Session:
     builder = TableBuilder()
     size = 0
@@ -118,7 +127,7 @@ def read_sse(source: Source) -> Session:
     0  console  console_error       2
     1  console    console_log       8
     """
-    chunks, info = _open(source)
+    chunks, info = _checked(source, "sse")
     return _decode(chunks, SSEDecoder(), {**info, "format": "sse"})
 
 
@@ -131,7 +140,7 @@ def read_ndjson(source: Source) -> Session:
     >>> len(read_ndjson(sample_path()))
     248
     """
-    chunks, info = _open(source)
+    chunks, info = _checked(source, "ndjson")
     return _decode(chunks, NDJSONDecoder(), {**info, "format": "ndjson"})
 
 
@@ -144,7 +153,7 @@ def read_events_json(source: Source) -> Session:
     ...                  b' "category": "page", "source": {"kind": "cdp"}}}]').types
     ['page_load']
     """
-    chunks, info = _open(source)
+    chunks, info = _checked(source, "json")
     return _whole(chunks, {**info, "format": "json"})
 
 
@@ -156,13 +165,14 @@ def read(source: Source) -> Session:
     Raises
     ------
     FormatError
-        When the input is none of the accepted formats (the message lists them).
+        When the input is none of the accepted formats (the message lists them), or JSON that
+        is not telemetry (a HAR file, a ``package.json``: the message says which it looks like).
     """
     if isinstance(source, str | os.PathLike) and Path(source).is_dir():
         from .export.parquet import read_parquet
 
         return read_parquet(Path(source))
-    chunks, info = _open(source)
+    chunks, info = _checked(source, None)
     head: list[bytes] = []
     fmt = None
     for chunk in chunks:

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from .checks import suggest
 from .decode import FrameError
 from .errors import EventTypeNotFound
 from .schema import CATEGORIES, COMMON, CONTEXT, EVENT_TYPES, schema_for
@@ -132,9 +133,10 @@ class Session:
         if allow_missing:
             return schema_for(event_type).empty_table()
         present = ", ".join(self.types) or "none (the session is empty)"
-        hint = "" if event_type in EVENT_TYPES else (
-            f" '{event_type}' is not a Kernel event type either; known types: "
-            + ", ".join(EVENT_TYPES)
+        close = suggest(event_type, self.types) or suggest(event_type, EVENT_TYPES)
+        hint = close if event_type in EVENT_TYPES else (
+            f" '{event_type}' is not a Kernel event type either.{close} Known types: "
+            + ", ".join(EVENT_TYPES) + "."
         )
         raise EventTypeNotFound(
             f"this session has no '{event_type}' events. Types present: {present}.{hint} "
@@ -143,6 +145,13 @@ class Session:
 
     def frame(self, event_type: str, *, allow_missing: bool = False) -> pd.DataFrame:
         """The events of one type as an Arrow-backed DataFrame, by seq.
+
+        The frame's ``nav_seq`` is the monitor's: the navigation current in the tab when the
+        event was sent. A navigation's own document request is sent before it commits, so it
+        carries the previous navigation's number (or none on a tab's first page). To join
+        events to :func:`telemetry_lab.navigations` or :func:`telemetry_lab.vitals`, use
+        :func:`telemetry_lab.assign_navigation` (the metric outputs already carry the right
+        ``nav_seq``).
 
         Parameters
         ----------

@@ -109,7 +109,14 @@ def test_missing_key_and_unknown_browser() -> None:
     env = os.environ.pop("KERNEL_API_KEY", None)
     try:
         with pytest.raises(AuthenticationError, match="KERNEL_API_KEY"):
-            capture("b", base_url="http://127.0.0.1:9", spool=False, progress=False)
+            capture("b", spool=False, progress=False)  # the Kernel API: a key is needed
+        keyless = {k: v for k, v in FAST.items() if k != "api_key"}
+        with replay(sample_path(), browser_id="b", api_key="other") as server, \
+                pytest.raises(AuthenticationError, match=r"asks for a key .401. and there is none"):
+            capture("b", base_url=server.url, **keyless)
+        with replay(sample_path(), browser_id="b") as server:  # a server that needs no key
+            session = capture("b", base_url=server.url, **keyless).wait(timeout=30)
+        assert len(session) == 248
     finally:
         if env is not None:
             os.environ["KERNEL_API_KEY"] = env

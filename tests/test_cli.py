@@ -109,3 +109,62 @@ def test_ctrl_c_stops_a_capture_and_writes_what_arrived(key: str, tmp_path: Path
     held = read_sse(spool)
     assert 20 <= len(held) < 248 and held.gaps.empty
     assert len(read_parquet(tmp_path / "parquet")) == len(held)
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from telemetry_lab import __version__
+
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out == f"telemetry-lab {__version__}\n"
+
+
+def test_the_replay_hint_runs_as_printed_against_a_server_without_a_key(
+        tmp_path: Path) -> None:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("KERNEL_API_KEY", "KERNEL_BASE_URL")}
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parents[1]),
+                                         env.get("PYTHONPATH", "")])
+    server = subprocess.Popen(
+        [sys.executable, "-m", "telemetry_lab.cli", "replay", str(sample_path()),
+         "--browser-id", "b", "--port", str(port)], stdout=subprocess.PIPE, text=True, env=env)
+    assert server.stdout is not None
+    try:
+        server.stdout.readline()
+        hint = server.stdout.readline().strip()
+        assert hint == f"telemetry-lab capture b --base-url http://127.0.0.1:{port} -o capture-b"
+        argv = hint.split()[1:]
+        run = subprocess.run([sys.executable, "-m", "telemetry_lab.cli", *argv], cwd=tmp_path,
+                             env=env, capture_output=True, text=True, timeout=120)
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=10)
+    assert run.returncode == 0, run.stderr
+    assert len(read_parquet(tmp_path / "capture-b" / "parquet")) == 248
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["replay", "nosuch.sse"], "No such file or directory: 'nosuch.sse'"),
+    (["fetch", "b", "-o", "x", "--since", "3x", "--base-url", "http://127.0.0.1:9"],
+     "expected a duration ago (5m, 2h, 30d, 1h30m"),
+    (["capture", "b", "-o", "x", "--category", "netwrok", "--base-url", "http://127.0.0.1:9"],
+     "Did you mean network?"),
+])
+def test_cli_errors_are_one_line_without_a_traceback(
+        argv: list[str], says: str, tmp_path: Path) -> None:
+    env = {**os.environ, "KERNEL_API_KEY": KEY,
+           "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[1]),
+                                          os.environ.get("PYTHONPATH", "")])}
+    run = subprocess.run([sys.executable, "-m", "telemetry_lab.cli", *argv], cwd=tmp_path,
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1 and run.stdout == ""
+    lines = run.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"telemetry-lab {argv[0]}: ")
+    assert says in lines[0] and "Traceback" not in run.stderr
+
+
+def test_fetch_sends_days_as_hours(served: str, key: str, tmp_path: Path) -> None:
+    assert main(["fetch", "b", "--since", "30d", "-o", str(tmp_path), "--base-url",
+                 served]) == 0
+    assert len(read_parquet(tmp_path / "parquet")) == 248

@@ -72,9 +72,16 @@ def test_unknown_timings_pending_and_redirects(shop_har: dict[str, Any]) -> None
         assert [timings[k] for k in ("blocked", "dns", "connect", "ssl")] == [-1] * 4
         assert timings["send"] == timings["receive"] == 0
         assert timings["wait"] == entry["time"] >= 0
-    pending = [e for e in entries if e["_outcome"] == "pending"]
-    assert len(pending) == 3
-    assert all(e["time"] == 0 and e["response"]["status"] == 0 for e in pending)
+    assert not [e for e in entries if e["_outcome"] == "pending"]
+    documents = [e for e in entries if e["_resourceType"] == "Document" and "pageref" in e
+                 and e["response"]["redirectURL"] == ""]
+    assert len(documents) == 3
+    assert all(e.get("_estimated") is True and e["response"]["status"] == 0 and e["time"] > 0
+               and e["comment"].startswith("estimated:") for e in documents)
+    onload = {p["id"]: p["pageTimings"]["onContentLoad"] for p in shop_har["log"]["pages"]}
+    assert [e["time"] for e in documents] == pytest.approx([onload[e["pageref"]] - (
+        0 if e["_requestId"] != "02BA3878A929BBF21C2B56705AEF480F" else 26.359) for e in documents])
+    assert not any("_estimated" in e for e in entries if e not in documents)
     hops = [e for e in entries if e["_requestId"] == "02BA3878A929BBF21C2B56705AEF480F"]
     assert hops[0]["response"]["redirectURL"] == hops[1]["request"]["url"]
     assert hops[1]["response"]["redirectURL"] == ""

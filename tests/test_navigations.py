@@ -160,3 +160,68 @@ def test_empty_session_has_no_navigations() -> None:
     assert "unreliable_reason" in navs.columns
     owner = assign_navigation(rec.session().frame("console_log"), navs)
     assert owner["nav_seq"].isna().all()
+
+
+REAL = ("lcp", "network", "shop", "agent")
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_ttfb_upper_is_the_first_subresource_request_and_before_dcl(name: str) -> None:
+    session = telemetry_lab.read(DATA / f"{name}.ndjson")
+    navs = navigations(session)
+    sent = session.frame("network_request")
+    for nav in navs.itertuples():
+        own = sent[(sent["frame_id"] == nav.frame_id) & (sent["loader_id"] == nav.loader_id)
+                   & (sent["resource_type"] != "Document")]
+        first_ms = (own["ts"].min() - nav.start).total_seconds() * 1e3
+        assert nav.ttfb_upper_ms == pytest.approx(first_ms, abs=1e-3)
+        assert 0 < nav.ttfb_upper_ms < nav.dom_content_loaded_ms
+
+
+def test_ttfb_upper_is_null_without_a_document_request() -> None:
+    rec = Recording()
+    rec.navigate(10, 1)
+    rec.page(40, "network_request", 1, request_id="r1", url="https://a.test/app.js",
+             resource_type="Script")
+    navs = navigations(rec.session())
+    assert navs["start_source"].tolist() == ["page_navigation"]
+    assert navs["ttfb_upper_ms"].isna().all()
+
+
+def test_metric_outputs_join_vitals_on_one_key_unlike_raw_nav_seq(
+    shop: telemetry_lab.Session,
+) -> None:
+    navs = navigations(shop)
+    v = telemetry_lab.vitals(shop, navs=navs)
+    reqs = telemetry_lab.requests(shop, navs=navs)
+    docs = reqs[(reqs["resource_type"] == "Document") & (reqs["hop"] == 0)]
+    joined = docs.merge(v[["target_id", "nav_seq", "url"]], on=["target_id", "nav_seq"],
+                        suffixes=("", "_nav"))
+    assert joined["nav_seq"].tolist() == [1, 2, 3]
+    raw = shop.frame("network_request")
+    first_hop = ~raw["is_redirect"].fillna(False).to_numpy(bool)
+    raw_docs = raw[raw["request_id"].isin(docs["request_id"]).to_numpy(bool) & first_hop]
+    assert raw_docs["nav_seq"].tolist()[1:] == [1, 2]  # the monitor's: one behind
+    assert (v["ttfb_upper_ms"] == navs["ttfb_upper_ms"]).all()
+
+
+def test_every_metric_uses_the_navs_it_is_given(
+    shop: telemetry_lab.Session, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import telemetry_lab.export.har as har_module
+    import telemetry_lab.metrics.interactions as interactions_module
+    import telemetry_lab.metrics.network as network_module
+    import telemetry_lab.metrics.vitals as vitals_module
+
+    navs = navigations(shop)
+
+    def recompute(session: telemetry_lab.Session) -> pd.DataFrame:
+        raise AssertionError("navigations() recomputed although navs= was given")
+
+    for module in (har_module, interactions_module, network_module, vitals_module):
+        monkeypatch.setattr(module, "navigations", recompute)
+    for metric in (telemetry_lab.vitals, telemetry_lab.requests, telemetry_lab.interactions,
+                   telemetry_lab.layout_shifts, telemetry_lab.lcp_candidates):
+        out = metric(shop, navs=navs)
+        assert set(out["nav_seq"].dropna()) <= set(navs["nav_seq"]), metric.__name__
+    assert len(har_module.har(shop, navs=navs)["log"]["pages"]) == 3

@@ -12,6 +12,7 @@ import pytest
 from envelopes import TAB, Recording
 
 import telemetry_lab
+from telemetry_lab.metrics.navigations import navigations
 from telemetry_lab.metrics.network import (
     COLUMNS,
     domain_summary,
@@ -85,14 +86,19 @@ def test_network_fixture_redirect_chain(network: pd.DataFrame) -> None:
     assert (second["status"], second["outcome"], second["size"]) == (200, "ok", 20)
 
 
-def test_network_fixture_document_is_pending_at_time_zero(network: pd.DataFrame) -> None:
+def test_network_fixture_document_ends_at_its_dom_content_loaded_bound(
+    network: pd.DataFrame,
+) -> None:
     expected = _expected("network")
     doc = network[network["resource_type"] == "Document"]
     assert doc["url"].tolist() == expected["network"]["stream"][
         "document_requests_without_response"]
     row = doc.iloc[0]
-    assert row["outcome"] == "pending"
-    assert pd.isna(row["end"]) and pd.isna(row["end_ms"]) and pd.isna(row["duration_ms"])
+    nav = navigations(telemetry_lab.read(DATA / "network.ndjson")).iloc[0]
+    assert row["outcome"] == "unknown" and pd.isna(row["status"])
+    assert row["end_source"] == "estimated_dcl"
+    assert row["end_ms"] == pytest.approx(nav["dom_content_loaded_ms"], abs=1e-3)
+    assert row["duration_ms"] == pytest.approx(row["end_ms"] - row["start_ms"], abs=1e-3)
     assert row["start_ms"] == 0
     assert network["start_ms"].min() == 0
     assert network.index.is_monotonic_increasing
@@ -163,7 +169,8 @@ def test_shop_redirected_document_belongs_to_the_new_navigation(shop: pd.DataFra
     assert doc["url"].tolist() == ["http://127.0.0.1:36621/shop/p/NW-1002",
                                    "http://127.0.0.1:36621/shop/product/trail-runner-2"]
     assert doc["start_ms"].tolist() == [0, doc["start_ms"].iloc[1]]
-    assert doc["outcome"].tolist() == ["ok", "pending"]
+    assert doc["outcome"].tolist() == ["ok", "unknown"]
+    assert doc["end_source"].tolist() == ["redirect", "estimated_dcl"]
 
 
 def test_shop_post_and_summary_duration_spans_hops(shop: pd.DataFrame) -> None:

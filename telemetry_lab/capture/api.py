@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -19,9 +20,11 @@ import requests
 import urllib3
 
 from ..decode import Batch, decode_events_json
-from ..errors import TelemetryLabError
+from ..errors import InvalidDuration, TelemetryLabError
 
 DEFAULT_BASE_URL = "https://api.onkernel.com"
+NO_KEY = ("no API key: expected api_key=... or the KERNEL_API_KEY environment variable "
+          "(create a key in the Kernel dashboard)")
 PAGE_LIMIT = 100
 TRANSIENT = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
 
@@ -63,16 +66,57 @@ def retry_after(value: str | None) -> float | None:
         return max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
 
+#: Duration units the API takes (Go's ``time.ParseDuration``), and the days and weeks this
+#: client turns into hours for it.
+DURATION_UNITS: dict[str, float] = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0,
+                                    "m": 60.0, "h": 3600.0}
+CLIENT_UNITS: dict[str, float] = {"d": 86400.0, "w": 604800.0}
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d|w)")
+
+
+def _duration(text: str) -> str | None:
+    """``text`` as a duration the API takes (days and weeks in hours); None if not a duration."""
+    parts = _PART.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        return None
+    if all(unit in DURATION_UNITS for _, unit in parts):
+        return text
+    seconds = sum(float(n) * {**DURATION_UNITS, **CLIENT_UNITS}[u] for n, u in parts)
+    return f"{seconds / 3600:g}h"
+
+
 def timestamp(value: str | datetime | int | None) -> str | None:
-    """``since``/``until`` for the API: durations and RFC 3339 pass; datetimes and µs convert.
+    """``since``/``until`` for the API: a duration ago or RFC 3339 text; datetimes and µs convert.
+
+    Durations take the API's units (``ns``, ``us``, ``ms``, ``s``, ``m``, ``h``, combined as in
+    ``1h30m``) plus ``d`` and ``w``, sent as hours. History keeps 30 days.
+
+    Raises
+    ------
+    InvalidDuration
+        When a string is neither a duration nor an RFC 3339 timestamp.
 
     Examples
     --------
-    >>> timestamp("5m"), timestamp(1_796_018_033_868_025)
-    ('5m', '2026-11-30T05:53:53.868025Z')
+    >>> timestamp("5m"), timestamp("30d"), timestamp("1d12h"), timestamp(1_796_018_033_868_025)
+    ('5m', '720h', '36h', '2026-11-30T05:53:53.868025Z')
     """
-    if value is None or isinstance(value, str):
+    if value is None:
         return value
+    if isinstance(value, str):
+        text = value.strip()
+        duration = _duration(text)
+        if duration is not None:
+            return duration
+        try:
+            datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidDuration(
+                f"since/until {value!r}: expected a duration ago (5m, 2h, 30d, 1h30m: units "
+                f"{', '.join([*DURATION_UNITS, *CLIENT_UNITS])}) or an RFC 3339 timestamp "
+                "(2026-11-30T05:53:53Z)"
+            ) from None
+        return text
     if isinstance(value, int):
         value = datetime.fromtimestamp(value / 1e6, UTC)
     if value.tzinfo is None:
@@ -88,15 +132,14 @@ class Api:
                  sleep: Callable[[float], object]) -> None:
         """``sleep(seconds)`` waits between retries; a true result means: stop retrying."""
         key = api_key or os.environ.get("KERNEL_API_KEY")
-        if not key:
-            raise AuthenticationError(
-                "no API key: expected api_key=... or the KERNEL_API_KEY environment variable "
-                "(create a key in the Kernel dashboard)"
-            )
         self.base_url = (base_url or os.environ.get("KERNEL_BASE_URL") or DEFAULT_BASE_URL
                          ).rstrip("/")
+        if not key and self.base_url == DEFAULT_BASE_URL:
+            raise AuthenticationError(NO_KEY)
+        self._keyless = not key  # another server (a replay) may need none: it says so
         self._http = requests.Session()
-        self._http.headers["Authorization"] = f"Bearer {key}"
+        if key:
+            self._http.headers["Authorization"] = f"Bearer {key}"
         self.timeout = (connect_timeout, read_timeout)
         self.max_retries, self.backoff, self.max_backoff = max_retries, backoff, max_backoff
         self.sleep = sleep
@@ -113,6 +156,9 @@ class Api:
             return
         detail = response.text[:200] if status < 500 else ""
         response.close()
+        if status in (401, 403) and self._keyless:
+            raise AuthenticationError(f"{what}: the API asks for a key ({status}) and there "
+                                      f"is none: {NO_KEY}")
         if status in (401, 403):
             raise AuthenticationError(
                 f"{what}: the API refused the key ({status}). Expected a valid Kernel API key "

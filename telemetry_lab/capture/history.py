@@ -14,6 +14,7 @@ from datetime import datetime
 import numpy as np
 import pyarrow as pa
 
+from ..checks import require_categories
 from ..decode import Batch
 from ..seqs import holes
 from ..session import Session
@@ -141,6 +142,7 @@ def fetch_events(
     BrowserNotFound
         When the browser session does not exist.
     """
+    require_categories(categories, function="fetch_events")
     api = Api(api_key, base_url, connect_timeout=timeout, read_timeout=timeout,
               max_retries=max_retries, backoff=0.5, max_backoff=30.0, sleep=time.sleep)
     builder = TableBuilder()

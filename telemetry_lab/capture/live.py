@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import requests
 
+from ..checks import require_categories
 from ..decode import Batch
 from ..livestream import parse_stream
 from ..progress import CaptureStats, Progress
@@ -404,6 +405,7 @@ def capture(
     BrowserNotFound
         When the browser does not exist (404) and no spool holds its events.
     """
+    require_categories(categories, function="capture")
     api = Api(api_key, base_url, connect_timeout=connect_timeout, read_timeout=read_timeout,
               max_retries=max_retries, backoff=backoff, max_backoff=max_backoff,
               sleep=time.sleep)

@@ -48,7 +48,16 @@ MARKER_COLORS: dict[str, str] = {
     "load": "#d93025",
     "LCP": "#188038",
     "layout shift": "#9334e6",
+    "click": "#e8710a",
+    "key": "#12b5cb",
 }
+#: Line styles of the timeline markers: load and LCP differ in colour, dash and label, so they
+#: stay apart when they nearly coincide.
+MARKER_DASH: dict[str, str] = {"navigation start": "solid", "DOMContentLoaded": "solid",
+                               "load": "solid", "LCP": "dash", "layout shift": "dot",
+                               "click": "dashdot", "key": "dashdot"}
+#: Fill of every other navigation band in multi-navigation charts.
+BAND_COLOR = "rgba(26, 115, 232, 0.05)"
 
 TEMPLATE_NAME = "telemetry_lab"
 
@@ -76,3 +85,19 @@ def apply(fig: go.Figure, *, title: str | None = None) -> go.Figure:
         fig.update_layout(title={"text": title, "x": 0.01, "xanchor": "left", "y": 0.99,
                                  "yanchor": "top", "font": {"size": 18}})
     return fig
+
+
+def empty_figure(message: str, *, title: str | None = None) -> go.Figure:
+    """A figure that says ``message`` (e.g. "no requests") instead of drawing blank axes.
+
+    Examples
+    --------
+    >>> empty_figure("no requests").layout.annotations[0].text
+    'no requests'
+    """
+    fig = go.Figure(layout={
+        "xaxis": {"visible": False}, "yaxis": {"visible": False}, "height": 300,
+        "annotations": [{"text": message, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
+                         "showarrow": False, "font": {"size": 16, "color": MUTED}}],
+    })
+    return apply(fig, title=title)

@@ -4,8 +4,10 @@ What the stream does not carry is written the way HAR 1.2 allows: ``blocked``, `
 ``connect`` and ``ssl`` are ``-1``; the stream has no timing split (``network_response`` fires
 once the body has arrived), so ``send`` and ``receive`` are 0 and ``wait`` holds the whole
 request time; ``headersSize`` is ``-1``, and ``bodySize`` too unless ``Content-Length`` gives
-it. A pending request (never finished) has ``time`` 0 and status 0. Secrets are redacted by
-default: the values of the ``Cookie``, ``Set-Cookie``, ``Authorization`` and
+it. A pending request (never finished) has ``time`` 0 and status 0. A main document's response
+never arrives in the stream: its entry has status 0, a ``time`` that is an upper bound (to its
+DOMContentLoaded, else to its first subresource request) and ``"_estimated": true``. Secrets
+are redacted by default: the values of the ``Cookie``, ``Set-Cookie``, ``Authorization`` and
 ``Proxy-Authorization`` headers become ``[redacted]``.
 
 Examples
@@ -22,15 +24,15 @@ Examples
 from __future__ import annotations
 
 import json
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pandas as pd
 
+from telemetry_lab.checks import require_frame, require_session
 from telemetry_lab.metrics.navigations import navigations
-from telemetry_lab.metrics.network import requests
+from telemetry_lab.metrics.network import ESTIMATED, requests
 
 if TYPE_CHECKING:
     from telemetry_lab.session import Session
@@ -122,6 +124,10 @@ def _entry(row: dict[str, Any], redirect_to: str, page: str | None,
         entry["pageref"] = page
     if row["error_text"]:
         entry["_errorText"] = row["error_text"]
+    if row["end_source"] in ESTIMATED:
+        entry["_estimated"] = True
+        entry["comment"] = f"estimated: no response in the stream; time is an upper bound " \
+                           f"({row['end_source']})"
     if pd.isna(row["start"]):
         entry["comment"] = "request not seen (CDP attached late): started at its end"
     elif row["outcome"] == "pending":
@@ -135,7 +141,8 @@ def _nullable(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{str(k): v for k, v in row.items()} for row in rows]
 
 
-def har(session: Session, *, redact: bool = True) -> dict[str, Any]:
+def har(session: Session, *, redact: bool = True,
+        navs: pd.DataFrame | None = None) -> dict[str, Any]:
     """The session as a HAR 1.2 document (a dict ready for :func:`json.dump`).
 
     Parameters
@@ -145,6 +152,8 @@ def har(session: Session, *, redact: bool = True) -> dict[str, Any]:
     redact : bool
         Replace the values of :data:`REDACTED_HEADERS` with ``[redacted]`` (default). Pass
         ``False`` to keep them: the file then holds credentials.
+    navs : pandas.DataFrame, optional
+        The session's :func:`~telemetry_lab.metrics.navigations.navigations`, if computed.
 
     Returns
     -------
@@ -160,8 +169,13 @@ def har(session: Session, *, redact: bool = True) -> dict[str, Any]:
     >>> [p["title"] for p in doc["log"]["pages"]][-1]
     'http://127.0.0.1:36621/shop/cart'
     """
-    navs = navigations(session)
-    reqs = requests(session)
+    from telemetry_lab import __version__
+
+    require_session(session, function="har")
+    if navs is not None:
+        require_frame(navs, "navigations", function="har", argument="navs")
+    navs = navigations(session) if navs is None else navs
+    reqs = requests(session, navs=navs)
     pages, refs = _pages(navs)
     following = reqs.sort_values(["target_id", "request_id", "hop"], kind="stable")
     next_url = following.groupby(["target_id", "request_id"], dropna=False)["url"].shift(-1)
@@ -174,7 +188,7 @@ def har(session: Session, *, redact: bool = True) -> dict[str, Any]:
     ]
     return {"log": {
         "version": "1.2",
-        "creator": {"name": "telemetry_lab", "version": metadata.version("telemetry_lab")},
+        "creator": {"name": "telemetry_lab", "version": __version__},
         "pages": pages,
         "entries": entries,
         "comment": "from Kernel browser telemetry: no DNS/connect/TTFB split in the stream",
@@ -201,6 +215,7 @@ def to_har(session: Session, path: str | Path, *, redact: bool = True) -> Path:
     ...     print(to_har(telemetry_lab.load_sample(), Path(tmp) / "shop.har").name)
     shop.har
     """
+    require_session(session, function="to_har")
     path = Path(path)
     path.write_text(json.dumps(har(session, redact=redact), ensure_ascii=False), "utf-8")
     return path

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from telemetry_lab.checks import require_frame, require_session
 from telemetry_lab.metrics.columns import BOOL, FLOAT64, INT64, STRING, arrow, from_micros, micros
 from telemetry_lab.metrics.navigations import assign_navigation, navigations
 
@@ -114,6 +115,9 @@ def interactions(session: Session, *, navs: pd.DataFrame | None = None) -> pd.Da
        nav_seq       selector  proxy_ms
     1        2  #reviews-more   126.423
     """
+    require_session(session, function="interactions")
+    if navs is not None:
+        require_frame(navs, "navigations", function="interactions", argument="navs")
     navs = navigations(session) if navs is None else navs
     inputs = _owned(session, INPUTS, navs)
     signals = _owned(session, SIGNALS, navs)[[*_KEY, "t", "label"]]

@@ -3,10 +3,14 @@
 The stream's network events are ``network_request`` (``Network.requestWillBeSent``; a redirect
 sends another one with the same ``request_id`` and ``is_redirect``), ``network_response`` (sent
 once the body has arrived, so there is no DNS/connect/TTFB split) and ``network_loading_failed``.
-The main document's request usually never gets a response (the monitor forgets a tab's pending
-requests when it navigates) and requests in flight at the end never finish: both are
-``pending``. A truncated envelope (``data`` null) carries no ``request_id`` and cannot be linked
-to a request, so it is left out. See DESIGN §2.
+The main document's request never gets a response (the monitor forgets a tab's pending
+requests when it navigates), so its end is estimated from what is known: the body had been
+parsed by DOMContentLoaded (``end_source`` ``estimated_dcl``), and the first byte had arrived by
+the first subresource request the document started (``estimated_first_subresource``, used when
+DOMContentLoaded never came). Its ``outcome`` is ``unknown``: the status never arrives.
+Requests in flight at the end of the capture never finish: they are ``pending``. A truncated
+envelope (``data`` null) carries no ``request_id`` and cannot be linked to a request, so it is
+left out.
 
 Examples
 --------
@@ -14,7 +18,13 @@ Examples
 >>> from telemetry_lab.metrics.network import requests
 >>> reqs = requests(telemetry_lab.load_sample())
 >>> reqs["outcome"].value_counts().sort_index().to_dict()
-{'canceled': 1, 'failed': 1, 'http_error': 1, 'ok': 95, 'pending': 3}
+{'canceled': 1, 'failed': 1, 'http_error': 1, 'ok': 95, 'unknown': 3}
+>>> reqs.loc[reqs["resource_type"] == "Document", ["nav_seq", "hop", "end_source", "end_ms"]]
+    nav_seq  hop     end_source   end_ms
+0         1    0  estimated_dcl  237.065
+54        2    0       redirect   26.359
+55        2    1  estimated_dcl  253.981
+85        3    0  estimated_dcl  142.139
 """
 
 from __future__ import annotations
@@ -26,7 +36,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from telemetry_lab.metrics.columns import BOOL, FLOAT64, INT64, STRING, arrow, from_micros, micros
+from telemetry_lab.checks import require_frame, require_session
+from telemetry_lab.metrics.columns import (
+    BOOL,
+    FLOAT64,
+    INT64,
+    STRING,
+    TIME,
+    arrow,
+    from_micros,
+    micros,
+)
 from telemetry_lab.metrics.domains import domains, url_parts
 from telemetry_lab.metrics.navigations import assign_navigation, navigations
 
@@ -34,7 +54,12 @@ if TYPE_CHECKING:
     from telemetry_lab.session import Session
 
 #: Every value of ``outcome``.
-OUTCOMES: tuple[str, ...] = ("ok", "http_error", "failed", "canceled", "pending")
+OUTCOMES: tuple[str, ...] = ("ok", "http_error", "failed", "canceled", "unknown", "pending")
+#: Every value of ``end_source``: where a hop's ``end`` comes from.
+END_SOURCES: tuple[str, ...] = ("response", "failed", "redirect", "estimated_dcl",
+                                "estimated_first_subresource", "pending")
+#: ``end_source`` values of an estimated end (an upper bound, not a measured time).
+ESTIMATED: tuple[str, ...] = ("estimated_dcl", "estimated_first_subresource")
 #: Outcomes :func:`failures` lists.
 FAILED: tuple[str, ...] = ("http_error", "failed", "canceled")
 
@@ -140,22 +165,65 @@ def _outcome(linked: pd.DataFrame, status: pd.Series, canceled: pd.Series) -> np
     )
 
 
-def requests(session: Session) -> pd.DataFrame:
+def _end_source(linked: pd.DataFrame) -> np.ndarray:
+    redirected = (linked["hop"] < linked["hops"] - 1).to_numpy()
+    return np.select(
+        [redirected, linked["resp"].to_numpy() >= 0, linked["fail"].to_numpy() >= 0],
+        ["redirect", "response", "failed"],
+        "pending",
+    )
+
+
+def _document_ends(out: pd.DataFrame, navs: pd.DataFrame, pending: np.ndarray,
+                   origin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Estimated end (µs) and its ``end_source`` for each pending main-document request.
+
+    A pending hop is its navigation's main document when it is a ``Document`` request on the
+    navigation's frame with the navigation's ``loader_id``. Its body had been parsed by
+    DOMContentLoaded; without one, its first byte had arrived by the first subresource request.
+    """
+    keys = pd.MultiIndex.from_frame(out[["target_id", "nav_seq"]].astype(object))
+    table = navs.assign(_nav=navs["nav_seq"].astype(object),
+                        _target=navs["target_id"].astype(object))
+    by_key = table.drop_duplicates(["_target", "_nav"]).set_index(["_target", "_nav"])
+    own = by_key.reindex(keys)
+    is_doc = (
+        pending
+        & out["resource_type"].eq("Document").fillna(False).to_numpy(bool)
+        & (out["loader_id"].astype(object).to_numpy() == own["loader_id"].to_numpy(object))
+        & (out["frame_id"].astype(object).to_numpy() == own["frame_id"].to_numpy(object))
+    )
+    dcl = own["dom_content_loaded_ms"].to_numpy("float64", na_value=np.nan)
+    first = own["ttfb_upper_ms"].to_numpy("float64", na_value=np.nan)
+    bound = np.where(np.isnan(dcl), first, dcl)
+    source = np.where(np.isnan(dcl), "estimated_first_subresource", "estimated_dcl")
+    estimated = is_doc & ~np.isnan(bound)
+    end = np.where(estimated, origin + bound * 1e3, np.nan)
+    return end, np.where(estimated, source, "")
+
+
+def requests(session: Session, *, navs: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per request hop: what was asked, what came back, and when.
 
     Parameters
     ----------
     session : telemetry_lab.Session
         A recording.
+    navs : pandas.DataFrame, optional
+        The session's :func:`~telemetry_lab.metrics.navigations.navigations`, if computed
+        (used as given, never recomputed).
 
     Returns
     -------
     pandas.DataFrame
         Sorted by start. Columns:
 
-        - ``target_id``, ``nav_seq``: the navigation the request belongs to (see
+        - ``target_id``, ``nav_seq``: the navigation the request belongs to, the key that joins
+          :func:`~telemetry_lab.metrics.navigations.navigations` (see
           :func:`~telemetry_lab.metrics.navigations.assign_navigation`; a navigation's own
-          document request belongs to it); ``frame_id`` of the request.
+          document request belongs to it, unlike the raw frame's ``nav_seq``); ``nav_start``
+          (that navigation's start, the origin of the ``*_ms`` columns); ``frame_id`` and
+          ``loader_id`` of the request.
         - ``request_id``, ``hop``: a redirect reuses the request id; hop 0 is the first request,
           each ``is_redirect`` request adds a hop. A redirected hop ends when the next starts,
           is ``ok`` and has no status (the stream does not carry the 3xx response).
@@ -165,10 +233,16 @@ def requests(session: Session) -> pd.DataFrame:
           *from*), ``post_data``.
         - ``status``, ``status_text``, ``mime_type``, ``error_text``; ``outcome``: ``ok``,
           ``http_error`` (status ≥ 400), ``failed`` (loading failed), ``canceled`` (loading
-          failed with ``canceled``: aborted, or a 404 ``<script>``), ``pending`` (never finished).
+          failed with ``canceled``: aborted, or a 404 ``<script>``), ``unknown`` (a main
+          document: its response never arrives in the stream), ``pending`` (never finished).
         - ``start``, ``end`` (timestamps; ``start`` is null for a response or failure whose
           request was never seen, ``end`` is null while pending); ``start_ms``, ``end_ms`` from
           the navigation's start, and ``duration_ms``.
+        - ``end_source``: where ``end`` comes from: ``response``, ``failed`` (loading failed),
+          ``redirect`` (the next hop's start), ``estimated_dcl`` (a main document: parsed by
+          its DOMContentLoaded, an upper bound), ``estimated_first_subresource`` (a main
+          document without DOMContentLoaded: its first byte had arrived by the first
+          subresource request; an upper bound of the first byte only) or ``pending``.
         - ``size`` (bytes: ``Content-Length``, else the body's length as a lower bound, else
           null) and ``size_source`` (``content-length``, ``body`` or null).
         - ``request_headers``, ``response_headers`` (maps).
@@ -183,8 +257,11 @@ def requests(session: Session) -> pd.DataFrame:
     [54, 30, 16]
     >>> reqs.loc[reqs["hop"] == 1, ["request_id", "hop", "nav_seq", "start_ms", "outcome"]]
                               request_id  hop  nav_seq  start_ms  outcome
-    55  02BA3878A929BBF21C2B56705AEF480F    1        2    26.359  pending
+    55  02BA3878A929BBF21C2B56705AEF480F    1        2    26.359  unknown
     """
+    require_session(session, function="requests")
+    if navs is not None:
+        require_frame(navs, "navigations", function="requests", argument="navs")
     sent = session.table("network_request", allow_missing=True)
     answered = session.table("network_response", allow_missing=True)
     failed = session.table("network_loading_failed", allow_missing=True)
@@ -205,13 +282,19 @@ def requests(session: Session) -> pd.DataFrame:
         out[column] = pick(column, (answered, resp))
     out["is_redirect"] = out["is_redirect"].fillna(False)
     out["error_text"] = pick("error_text", (failed, fail))
-    out["outcome"] = arrow(_outcome(linked, out["status"], pick("canceled", (failed, fail))),
-                           STRING)
-    owner = assign_navigation(out, navigations(session))
+    navs = navigations(session) if navs is None else navs
+    owner = assign_navigation(out, navs)
     start_us = linked["start_us"].to_numpy("float64")
-    end_us = linked["end_us"].to_numpy("float64")
     origin = micros(owner["nav_start"])
     out["nav_seq"] = owner["nav_seq"].astype(INT64)
+    out["nav_start"] = owner["nav_start"].astype(TIME)
+    outcome = _outcome(linked, out["status"], pick("canceled", (failed, fail)))
+    end_source = _end_source(linked)
+    estimate, estimated = _document_ends(out, navs, outcome == "pending", origin)
+    known = estimated != ""
+    end_us = np.where(known, estimate, linked["end_us"].to_numpy("float64"))
+    out["outcome"] = arrow(np.where(known, "unknown", outcome), STRING)
+    out["end_source"] = arrow(np.where(known, estimated, end_source), STRING)
     out["start"] = pick("ts", (sent, req))
     out["end"] = from_micros(end_us)
     for name, values in (("start_ms", (start_us - origin) / 1e3),
@@ -230,20 +313,26 @@ def requests(session: Session) -> pd.DataFrame:
 
 #: Columns of :func:`requests`, in order.
 COLUMNS: tuple[str, ...] = (
-    "target_id", "nav_seq", "frame_id", "request_id", "hop", "url", "scheme", "host", "path",
-    "method", "resource_type", "initiator_type", "document_url", "is_redirect", "redirect_url",
-    "post_data", "status", "status_text", "mime_type", "outcome", "error_text", "start", "end",
-    "start_ms", "end_ms", "duration_ms", "size", "size_source", "request_headers",
+    "target_id", "nav_seq", "nav_start", "frame_id", "loader_id", "request_id", "hop", "url",
+    "scheme", "host", "path", "method", "resource_type", "initiator_type", "document_url",
+    "is_redirect", "redirect_url", "post_data", "status", "status_text", "mime_type", "outcome",
+    "error_text", "start", "end", "end_source", "start_ms", "end_ms", "duration_ms", "size",
+    "size_source", "request_headers",
     "response_headers", "domain", "third_party",
 )
 
 
 def _per_request(reqs: pd.DataFrame) -> pd.DataFrame:
-    """The last hop of each request id, with ``total_ms`` from its first hop's start."""
+    """The last hop of each request id, with ``total_ms`` from its first hop's start.
+
+    An estimated end (a main document's) is a bound, not a measured time: its ``total_ms`` is
+    null.
+    """
     key = [reqs[c].astype(STRING).fillna("") for c in _KEY]
     first_start = micros(reqs["start"]).astype("float64")
     first = pd.Series(first_start, index=reqs.index).groupby(key, sort=False).transform("min")
     total = (micros(reqs["end"]) - first.to_numpy("float64")) / 1e3
+    total[reqs["end_source"].isin(ESTIMATED).to_numpy(bool)] = np.nan
     last = ~pd.DataFrame({"a": key[0], "b": key[1]}).duplicated(keep="last").to_numpy()
     return reqs.assign(total_ms=total)[last]
 
@@ -263,7 +352,8 @@ def resource_summary(requests: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         One row per ``resource_type``, most requests first: ``requests``, ``bytes`` (sum of the
         known sizes: a lower bound when some are unknown), ``median_ms`` and ``p90_ms`` (of the
-        requests that finished), ``failures`` (failed, canceled or HTTP error).
+        requests that finished; an estimated end does not count), ``failures`` (failed,
+        canceled or HTTP error).
 
     Examples
     --------
@@ -275,6 +365,7 @@ def resource_summary(requests: pd.DataFrame) -> pd.DataFrame:
     1        Script        15   11557     47.442
     2         Fetch        10    1689    152.282
     """
+    require_frame(requests, "requests", function="resource_summary")
     return _summary(_per_request(requests), ["resource_type"])
 
 
@@ -304,6 +395,7 @@ def domain_summary(requests: pd.DataFrame) -> pd.DataFrame:
     2  127.0.0.2:36621        True         7         0
     3  127.0.0.3:36621        True         6         1
     """
+    require_frame(requests, "requests", function="domain_summary")
     out = _summary(_per_request(requests), ["host", "third_party", "domain"])
     return out[["host", "domain", *out.columns.drop(["host", "domain"])]]
 
@@ -357,6 +449,7 @@ def failures(requests: pd.DataFrame) -> pd.DataFrame:
     1        2      failed      net::ERR_BLOCKED_BY_ORB
     2        2    canceled  net::ERR_ABORTED (canceled)
     """
+    require_frame(requests, "requests", function="failures")
     bad = requests[requests["outcome"].isin(FAILED).to_numpy(bool)]
     status = bad["status"].astype(STRING)
     http = ("HTTP " + status + " " + bad["status_text"].fillna("")).str.strip()

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from telemetry_lab.checks import require_frame, require_session
 from telemetry_lab.metrics.columns import BOOL, FLOAT64, INT64, STRING, arrow, from_micros, micros
 from telemetry_lab.metrics.interactions import inp_proxy, interactions
 from telemetry_lab.metrics.navigations import assign_navigation, navigations
@@ -140,6 +141,9 @@ def layout_shifts(session: Session, *, navs: pd.DataFrame | None = None) -> pd.D
     1        2   961.681  0.0541       1    True          <NA>
     2        2  1549.181  0.0089    <NA>   False  recent input
     """
+    require_session(session, function="layout_shifts")
+    if navs is not None:
+        require_frame(navs, "navigations", function="layout_shifts", argument="navs")
     navs = navigations(session) if navs is None else navs
     frame, owner, where = _owned(session, "page_layout_shift", navs)
     ts = micros(frame["ts"])
@@ -241,6 +245,9 @@ def lcp_candidates(session: Session, *, navs: pd.DataFrame | None = None) -> pd.
     3        2  512.681  230400.0  render_time    True        <NA>
     4        3  153.364   14362.0  render_time    True        <NA>
     """
+    require_session(session, function="lcp_candidates")
+    if navs is not None:
+        require_frame(navs, "navigations", function="lcp_candidates", argument="navs")
     navs = navigations(session) if navs is None else navs
     frame, owner, where = _owned(session, "page_lcp", navs)
     sources = {
@@ -291,20 +298,26 @@ def lcp_candidates(session: Session, *, navs: pd.DataFrame | None = None) -> pd.
     }).sort_values("seq", kind="stable", ignore_index=True)
 
 
-def vitals(session: Session) -> pd.DataFrame:
+def vitals(session: Session, *, navs: pd.DataFrame | None = None) -> pd.DataFrame:
     """LCP, CLS and the INP proxy of every navigation, rated as web-vitals rates them.
 
     Parameters
     ----------
     session : telemetry_lab.Session
         A recording.
+    navs : pandas.DataFrame, optional
+        The session's :func:`~telemetry_lab.metrics.navigations.navigations`, if computed
+        (used as given, never recomputed).
 
     Returns
     -------
     pandas.DataFrame
-        One row per navigation (as :func:`~telemetry_lab.metrics.navigations.navigations`):
-        ``target_id``, ``nav_seq``, ``url``, ``frame_id``, ``loader_id``, ``start``,
-        ``start_source``, ``unreliable``, ``unreliable_reason``; ``lcp_ms``, ``lcp_element``,
+        One row per navigation (as :func:`~telemetry_lab.metrics.navigations.navigations`,
+        keyed by ``target_id`` and ``nav_seq``): ``target_id``, ``nav_seq``, ``url``,
+        ``frame_id``, ``loader_id``, ``start``, ``start_source``, ``unreliable``,
+        ``unreliable_reason``; ``ttfb_upper_ms`` (an upper bound of the time from the
+        document request to its first byte, not TTFB: see
+        :mod:`telemetry_lab.metrics.navigations`); ``lcp_ms``, ``lcp_element``,
         ``lcp_url``, ``lcp_size``, ``lcp_rating`` (null when no candidate counted); ``cls``,
         ``cls_rating``, ``cls_window_start_ms`` and ``cls_window_end_ms`` (first and last shift
         of the winning session window), ``cls_shifts`` (shifts in that window);
@@ -321,9 +334,12 @@ def vitals(session: Session) -> pd.DataFrame:
     1        2       good           1       126.423             6
     2        3       good           0          <NA>             0
     """
-    navs = navigations(session)
+    require_session(session, function="vitals")
+    if navs is not None:
+        require_frame(navs, "navigations", function="vitals", argument="navs")
+    navs = navigations(session) if navs is None else navs
     identity = ["target_id", "nav_seq", "url", "frame_id", "loader_id", "start", "start_source",
-                "unreliable", "unreliable_reason"]
+                "unreliable", "unreliable_reason", "ttfb_upper_ms"]
     out = navs[identity].set_index(_KEY)
     lcp = lcp_candidates(session, navs=navs)
     final = lcp[lcp["counted"].to_numpy(dtype=bool)].set_index(_KEY)
