@@ -17,17 +17,18 @@ from telemetry_lab.errors import TelemetryLabError
 
 @pytest.fixture(scope="module")
 def messy() -> telemetry_lab.Session:
-    """The sample plus a gap, a skipped seq, a duplicate, an error and an unknown type."""
+    """The sample plus a gap, a skipped seq, a duplicate, an error, an unknown type and a seq
+    that went back (a warning)."""
     sample = telemetry_lab.datasets.sample_path("sse").read_bytes()
-    extra = [envelope(300, 1.0, "page_load", None), envelope(300, 2.0, "page_load", None),
-             envelope(302, 3.0, "future_event", {"k": [1, 2]})]
+    extra = [envelope(300, 1.0, "page_load", None), envelope(300, 1.0, "page_load", None),
+             envelope(302, 3.0, "future_event", {"k": [1, 2]}), envelope(1, 4.0, "page_load", None)]
     tail = b"".join(b"id: %d\ndata: %s\n\n" % (e["seq"], line)
                     for e, line in zip(extra, ndjson(extra).splitlines(), strict=True))
     return telemetry_lab.read_sse(sample + tail + b"id: 301\n\nid: 303\ndata: {nope\n\n")
 
 
 def test_round_trip_is_exact(messy: telemetry_lab.Session, tmp_path: Path) -> None:
-    assert len(messy.errors) == 1 and len(messy.duplicates) == 1
+    assert len(messy.errors) == 1 and len(messy.duplicates) == 1 and len(messy.warnings) == 1
     assert messy.gaps[["start", "end"]].values.tolist() == [[249, 299], [303, 303]]
     back = telemetry_lab.read_parquet(messy.to_parquet(tmp_path / "s"))
     assert back.types == messy.types
@@ -35,7 +36,7 @@ def test_round_trip_is_exact(messy: telemetry_lab.Session, tmp_path: Path) -> No
         assert back.table(name).equals(messy.table(name)), name
         assert back.frame(name).dtypes.equals(messy.frame(name).dtypes)
         assert back.frame(name).equals(messy.frame(name))
-    for attribute in ("gaps", "errors", "duplicates", "skipped"):
+    for attribute in ("gaps", "errors", "duplicates", "warnings", "skipped"):
         assert getattr(back, attribute).equals(getattr(messy, attribute)), attribute
     assert back.source == messy.source
     assert back.summary() == messy.summary()

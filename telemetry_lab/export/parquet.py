@@ -3,7 +3,7 @@
 Layout (DESIGN §4)::
 
     <session dir>/<event type>.parquet     one per type, the table's exact Arrow schema
-    <session dir>/_session.json            source, skipped seqs, duplicates, errors, gaps
+    <session dir>/_session.json            source, skipped seqs, duplicates, errors, warnings, gaps
 
 A folder of sessions, ``<root>/session=<name>/...`` (:func:`write_dataset`), is a hive-partitioned
 dataset: plain ``pyarrow.dataset`` or DuckDB read one event type across sessions with a
@@ -60,6 +60,8 @@ def write_session(session: Session, path: str | Path) -> Path:
         "errors": session.errors.astype(object).where(session.errors.notna(), None)
         .to_dict("records"),
         "duplicates": session.duplicates.astype(object).to_dict("records"),
+        "warnings": session.warnings.astype(object).where(session.warnings.notna(), None)
+        .to_dict("records"),
     }
     (root / META_FILE).write_text(json.dumps(meta, indent=1, default=str))
     return root
@@ -96,6 +98,7 @@ def read_parquet(path: str | Path) -> Session:
         errors=_records(meta["errors"], ERRORS_SCHEMA),
         skipped=meta["skipped"],
         duplicates=_records(meta["duplicates"], DUPLICATES_SCHEMA),
+        warnings=_records(meta.get("warnings", []), ERRORS_SCHEMA),
         source=meta["source"],
     )
 
