@@ -63,11 +63,11 @@ def _executor() -> ThreadPoolExecutor:
         _EXECUTOR = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="telemetry_lab")
     return _EXECUTOR
 
-#: Lines longer than this are checked for nesting before the JSON reader sees them (its
-#: recursion overflows the stack past some 10,000 levels and its type inference slows with the
-#: cube of the depth); a shorter line nests at most half as deep, which the reader parses in a
-#: fraction of a second, and nesting beyond :data:`~telemetry_lab.decode.MAX_DEPTH` then shows in
-#: the parsed types.
+#: Lines longer than this with more than half as many opening brackets are checked for nesting
+#: before the JSON reader sees them (its recursion overflows the stack past some 10,000 levels and
+#: its type inference slows with the cube of the depth); any other line nests at most half as
+#: deep, which the reader parses in a fraction of a second, and nesting beyond
+#: :data:`~telemetry_lab.decode.MAX_DEPTH` then shows in the parsed types.
 _CHECK_DEPTH_OVER = 2048
 _UTF8_REPLACED = ("invalid UTF-8 replaced by U+FFFD (as EventSource decodes); "
                   "the rest of the event is as sent")
@@ -228,10 +228,13 @@ class Parsed:
     lines: dict[int, bytes] = field(default_factory=dict)
 
 
-def _deep(lines: Sequence[bytes], *, over: int) -> dict[int, str]:
-    """Lines longer than ``over`` bytes that nest too deep, with the reason."""
+def _deep(lines: Sequence[bytes], *, over: int, unless_opens: int = MAX_DEPTH
+          ) -> dict[int, str]:
+    """Lines longer than ``over`` bytes that nest too deep, with the reason (lines with at most
+    ``unless_opens`` opening brackets are not looked into)."""
     return {i: reason for i, line in enumerate(lines)
-            if len(line) > over and (reason := too_deep(line)) is not None}
+            if len(line) > over
+            and (reason := too_deep(line, unless_opens=unless_opens)) is not None}
 
 
 def _parse(name: str, lines: Sequence[bytes], rows: np.ndarray, out: Parsed) -> None:
@@ -240,7 +243,7 @@ def _parse(name: str, lines: Sequence[bytes], rows: np.ndarray, out: Parsed) -> 
     ``rows`` are the lines' indices in the block :func:`parse_block` was given.
     """
     if max(map(len, lines)) > _CHECK_DEPTH_OVER:
-        deep = _deep(lines, over=_CHECK_DEPTH_OVER)
+        deep = _deep(lines, over=_CHECK_DEPTH_OVER, unless_opens=_CHECK_DEPTH_OVER // 2)
         if deep:
             _drop(name, lines, rows, deep, out)
             return
@@ -459,7 +462,7 @@ class TableBuilder:
             lines = [batch.lines[i] for i in indices]
         longest = max(map(len, lines))
         if longest > _CHECK_DEPTH_OVER:
-            deep = _deep(lines, over=_CHECK_DEPTH_OVER)
+            deep = _deep(lines, over=_CHECK_DEPTH_OVER, unless_opens=_CHECK_DEPTH_OVER // 2)
             for i, reason in deep.items():
                 self._error(batch, indices[i], reason, line=lines[i])
             if deep:
