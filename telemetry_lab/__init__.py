@@ -15,9 +15,14 @@ from .capture import (
     BrowserNotFound,
     Capture,
     CaptureError,
+    SpoolError,
     capture,
     fetch_events,
 )
+from .charts.console import plot_console
+from .charts.filmstrip import plot_filmstrip
+from .charts.fleet import plot_compare, plot_fleet
+from .charts.timeline import plot_timeline
 from .charts.vitals import plot_layout_shifts, plot_lcp_candidates, plot_vitals
 from .charts.waterfall import plot_waterfall
 from .datasets import load_sample
@@ -25,15 +30,22 @@ from .errors import (
     EventTypeNotFound,
     FormatError,
     InvalidDuration,
+    ScreenshotNotFound,
     TelemetryLabError,
     UnknownCategory,
     WrongInputError,
 )
 from .export.har import to_har
 from .export.parquet import read_dataset, read_parquet, write_dataset
-from .metrics.interactions import inp_proxy, interactions
+from .fleet import check_budgets, compare, fleet_vitals, vitals_dataset
+from .metrics.commands import commands
+from .metrics.console import console
+from .metrics.console import messages as console_messages
+from .metrics.effects import effects
+from .metrics.interactions import interactions, responses
 from .metrics.navigations import assign_navigation, navigations
 from .metrics.network import domain_summary, failures, requests, resource_summary
+from .metrics.screenshots import Screenshot, screenshot_at, screenshots
 from .metrics.vitals import layout_shifts, lcp_candidates, vitals
 from .readers import read, read_events_json, read_ndjson, read_sse
 from .replay import Faults, ReplayServer, replay
@@ -54,24 +66,38 @@ __all__ = [
     "FormatError",
     "InvalidDuration",
     "ReplayServer",
+    "Screenshot",
+    "ScreenshotNotFound",
     "Session",
+    "SpoolError",
     "TelemetryLabError",
     "UnknownCategory",
     "WrongInputError",
     "__version__",
     "assign_navigation",
     "capture",
+    "check_budgets",
+    "commands",
+    "compare",
+    "console",
+    "console_messages",
     "domain_summary",
+    "effects",
     "failures",
     "fetch_events",
-    "inp_proxy",
+    "fleet_vitals",
     "interactions",
     "layout_shifts",
     "lcp_candidates",
     "load_sample",
     "navigations",
+    "plot_compare",
+    "plot_console",
+    "plot_filmstrip",
+    "plot_fleet",
     "plot_layout_shifts",
     "plot_lcp_candidates",
+    "plot_timeline",
     "plot_vitals",
     "plot_waterfall",
     "read",
@@ -83,7 +109,11 @@ __all__ = [
     "replay",
     "requests",
     "resource_summary",
+    "responses",
+    "screenshot_at",
+    "screenshots",
     "to_har",
     "vitals",
+    "vitals_dataset",
     "write_dataset",
 ]

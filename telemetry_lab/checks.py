@@ -41,6 +41,8 @@ KINDS: dict[str, tuple[frozenset[str], str]] = {
                        "telemetry_lab.lcp_candidates(session)"),
     "interactions": (frozenset({"kind", "at_ms", "selector"}),
                      "telemetry_lab.interactions(session)"),
+    "console_messages": (frozenset({"template", "location", "top_frame", "text"}),
+                         "telemetry_lab.console_messages(session)"),
 }
 _EVENTS = frozenset({"seq", "ts", "type", "category"})
 

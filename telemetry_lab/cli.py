@@ -1,4 +1,4 @@
-"""The ``telemetry-lab`` command: capture, fetch, replay and a self-contained demo.
+"""The ``telemetry-lab`` command: capture, fetch, replay, fleet and a self-contained demo.
 
 Examples
 --------
@@ -13,6 +13,7 @@ import argparse
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from . import __version__
 from .capture import capture, fetch_events
 from .datasets import sample_path
 from .errors import TelemetryLabError
+from .export.parquet import dataset_folder
 from .replay import Faults, replay
 from .session import Session
 
@@ -33,31 +35,50 @@ DEMO_READ_TIMEOUT = 0.5
 DEMO_RING = 100
 
 
-def _write(session: Session, out: Path) -> None:
-    path = session.to_parquet(out / "parquet")
+def _write(session: Session, out: Path, folder: Path | None = None) -> None:
+    if folder is not None:  # checked again: it may have appeared during a long capture
+        folder = dataset_folder(folder.parent, folder.name.removeprefix("session="))
+    path = session.to_parquet(folder or out / "parquet")
     print(session.summary())
     print(f"\nParquet: {path}")
 
 
+def _dataset_target(args: argparse.Namespace) -> Path | None:
+    """``--dataset ROOT`` as ``ROOT/session=<name>`` (refused when it exists), else None."""
+    if args.output is None and args.dataset is None:
+        raise TelemetryLabError("nowhere to write: give -o OUT, --dataset ROOT, or both")
+    if args.dataset is None:
+        return None
+    return dataset_folder(args.dataset, args.name or args.browser_id)
+
+
 def _capture(args: argparse.Namespace) -> int:
-    out = Path(args.output)
+    folder = _dataset_target(args)
+    out = Path(args.output) if args.output else Path(args.dataset) / "_spool"
+    spool = Path(args.spool) if args.spool else out / f"{args.browser_id}.sse"
     cap = capture(args.browser_id, base_url=args.base_url, replay=None if args.new else "all",
-                  categories=args.category, spool=out / f"{args.browser_id}.sse",
-                  read_timeout=args.read_timeout, progress=True)
+                  categories=args.category, spool=spool, read_timeout=args.read_timeout,
+                  progress=True)
+    code = 0
     try:
         session = cap.wait()
     except KeyboardInterrupt:
         print("\ninterrupted: stopping, filling gaps from history …", file=sys.stderr)
         session = cap.stop()
-    _write(session, out)
+    except TelemetryLabError as exc:
+        session, code = cap.session(), 1
+        print(f"telemetry-lab capture: {exc}\n  writing the {len(session)} events that "
+              "arrived to Parquet", file=sys.stderr)
+    _write(session, out, folder)
     print(f"spool: {cap.spool}")
-    return 0
+    return code
 
 
 def _fetch(args: argparse.Namespace) -> int:
+    folder = _dataset_target(args)
     session = fetch_events(args.browser_id, since=args.since, until=args.until,
                            categories=args.category, base_url=args.base_url)
-    _write(session, Path(args.output))
+    _write(session, Path(args.output or "."), folder)
     return 0
 
 
@@ -72,7 +93,7 @@ def _faults(args: argparse.Namespace) -> Faults:
 
 def capture_hint(browser_id: str, url: str, *, keyed: bool) -> str:
     """The capture command for a replay server, runnable as printed (the key, when the server
-    needs one, comes from ``KERNEL_API_KEY``, which must then hold the server's ``--api-key``).
+    needs one, comes from ``KERNEL_API_KEY``, which must then hold the server's token).
 
     Examples
     --------
@@ -80,7 +101,7 @@ def capture_hint(browser_id: str, url: str, *, keyed: bool) -> str:
     'telemetry-lab capture b --base-url http://127.0.0.1:8765 -o capture-b'
     """
     command = f"telemetry-lab capture {browser_id} --base-url {url} -o capture-{browser_id}"
-    return command + ("  (with KERNEL_API_KEY set to the --api-key)" if keyed else "")
+    return command + ("  (with KERNEL_API_KEY set to the replay token)" if keyed else "")
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -89,7 +110,7 @@ def _replay(args: argparse.Namespace) -> int:
                     speed=args.speed, faults=_faults(args))
     faults = "".join(f"\n  fault: {text}" for text in server.feed.faults.describe())
     print(f"serving {args.recording} as browser {args.browser_id!r} at {server.url}\n"
-          f"  {capture_hint(args.browser_id, server.url, keyed=bool(args.api_key))}" + faults,
+          f"  {capture_hint(args.browser_id, server.url, keyed=server.token)}" + faults,
           flush=True)
     try:
         while True:
@@ -121,6 +142,46 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Columns of the fleet table the ``fleet`` command prints (after the group keys).
+FLEET_COLUMNS = ("n", "sessions", "lcp_p50", "lcp_p75", "lcp_p90", "lcp_good", "cls_p75",
+                 "cls_good", "response_p75", "cwv_pass")
+
+
+def _fleet(args: argparse.Namespace) -> int:
+    from .fleet import (
+        SUMMARY_COLUMNS,
+        SkippedSessionsWarning,
+        check_budgets,
+        fleet_vitals,
+        parse_budgets,
+        vitals_dataset,
+    )
+
+    budgets = parse_budgets(args.budget or [])
+    unknown = [name for name in budgets if name not in SUMMARY_COLUMNS]
+    if unknown:
+        raise TelemetryLabError(f"unknown budget(s) {unknown}: a budget names a column of the "
+                                f"fleet table: {', '.join(SUMMARY_COLUMNS)}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SkippedSessionsWarning)
+        rows = vitals_dataset(args.root, engine=args.engine)
+    table = fleet_vitals(rows, by=args.by or ["url"])
+    print(f"{rows['session'].nunique()} sessions, {len(rows)} navigations\n")
+    shown = table[[*(args.by or ["url"]), *FLEET_COLUMNS]]
+    print(shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    for row in rows.attrs["skipped"]:
+        print(f"skipped {row['session']}: {row['reason']}", file=sys.stderr)
+    if not budgets:
+        return 0
+    failed = check_budgets(table, by=None, engine=None, **budgets)
+    if failed.empty:
+        print(f"\nbudgets: all {len(budgets)} hold")
+        return 0
+    print(f"\nbudgets: {len(failed)} failure(s)\n"
+          + failed.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    return 1
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="telemetry-lab", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"telemetry-lab {__version__}")
@@ -129,7 +190,10 @@ def _parser() -> argparse.ArgumentParser:
     def remote(name: str, help: str) -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=help, description=help)
         command.add_argument("browser_id")
-        command.add_argument("-o", "--output", required=True, help="output directory")
+        command.add_argument("-o", "--output", help="output directory (Parquet, spool)")
+        command.add_argument("--dataset", metavar="ROOT", help="write the Parquet to "
+                             "ROOT/session=<name>/ of a fleet dataset (never overwritten)")
+        command.add_argument("--name", help="session name in --dataset (default: browser_id)")
         command.add_argument("--base-url", help="API base URL (default: KERNEL_BASE_URL or "
                                                 "https://api.onkernel.com); key: KERNEL_API_KEY")
         command.add_argument("--category", action="append", help="keep only this category "
@@ -140,6 +204,8 @@ def _parser() -> argparse.ArgumentParser:
                             "(Ctrl-C stops and writes what arrived)")
     cap.add_argument("--new", action="store_true", help="only new events (default: replay=all)")
     cap.add_argument("--read-timeout", type=float, default=45.0)
+    cap.add_argument("--spool", help="spool file (default: OUTPUT/BROWSER_ID.sse); put it on "
+                                     "another disk than --output to keep both safe")
     cap.set_defaults(run=_capture)
     fetch = remote("fetch", "read a browser's telemetry from history into Parquet")
     fetch.add_argument("--since", default="5m", help="duration ago (10m, 2h, 30d, 1h30m; units "
@@ -152,7 +218,9 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("recording", help="an .sse or .ndjson recording (or a spool)")
     rep.add_argument("--browser-id", default="replay")
     rep.add_argument("--port", type=int, default=8765)
-    rep.add_argument("--api-key", help="require this bearer token")
+    rep.add_argument("--api-key", help="require this bearer token (default: the "
+                                       "TELEMETRY_LAB_REPLAY_TOKEN environment variable, which "
+                                       "other users cannot see in ps)")
     rep.add_argument("--ring", type=int, default=1024, help="events the stream keeps (0: all)")
     rep.add_argument("--keepalive", type=float, default=15.0)
     rep.add_argument("--speed", type=float, help="real time × SPEED (default: as fast as read)")
@@ -170,6 +238,16 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--truncate-end", type=int, default=0,
                      help="end the stream N events early (history has them)")
     rep.set_defaults(run=_replay)
+
+    fleet = commands.add_parser("fleet", help="per-URL vitals of a dataset of sessions, "
+                                              "checked against budgets (exit 1 when one fails)")
+    fleet.add_argument("root", help="a dataset root holding session=<name>/ folders")
+    fleet.add_argument("--by", action="append", help="group by this vitals column "
+                                                     "(repeatable; default: url)")
+    fleet.add_argument("--budget", action="append", metavar="NAME=LIMIT",
+                       help="e.g. lcp_p75=2500, cls_p75=0.1 (repeatable)")
+    fleet.add_argument("--engine", choices=("embedded", "dask"), default="embedded")
+    fleet.set_defaults(run=_fleet)
 
     demo = commands.add_parser("demo", help="replay the bundled sample with faults, capture it "
                                             "over HTTP, write Parquet and summarise")

@@ -30,3 +30,10 @@ class EventTypeNotFound(TelemetryLabError, KeyError):
 
     def __str__(self) -> str:  # KeyError would otherwise quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class ScreenshotNotFound(TelemetryLabError, LookupError):
+    """No screenshot was taken at or before the requested time (on the requested tab)."""
+
+    def __str__(self) -> str:  # KeyError-like classes would otherwise quote the message
+        return str(self.args[0]) if self.args else ""

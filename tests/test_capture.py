@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -15,6 +17,7 @@ from typing import Any
 
 import pytest
 from envelopes import spaced_sample
+from faultserver import FaultServer, Handle, Handler, frames, line, once
 
 from telemetry_lab.capture import (
     AuthenticationError,
@@ -23,6 +26,7 @@ from telemetry_lab.capture import (
     capture,
     fetch_events,
 )
+from telemetry_lab.capture.spool import SpoolError
 from telemetry_lab.datasets import sample_path
 from telemetry_lab.readers import read, read_sse
 from telemetry_lab.replay import Faults, replay
@@ -203,7 +207,7 @@ def test_retry_after_is_honoured_and_retries_are_bounded(recording: dict) -> Non
     faults = Faults(fail_first=2, fail_status=429, retry_after=0.3)
     with replay(sample_path(), browser_id="b", api_key=KEY, faults=faults) as server:
         start = time.monotonic()
-        session = capture("b", base_url=server.url, **FAST).wait(timeout=10)
+        session = capture("b", base_url=server.url, **{**FAST, "max_backoff": 1.0}).wait(10)
         assert time.monotonic() - start >= 0.6 and rows(session) == recording
     with replay(sample_path(), browser_id="b", api_key=KEY,
                 faults=Faults(fail_first=100)) as server:
@@ -283,3 +287,91 @@ def test_context_manager_stops_and_repr_hides_the_key() -> None:
             assert cap.running
         assert not cap.running and not cap.ended
         assert KEY not in repr(cap) and "stopped" in repr(cap)
+
+
+# -- the edges: hangs, cleanup, full disk, ids (fault servers on 127.0.0.1) ------------------
+
+
+def silent(request: Handler) -> None:
+    """Accepts the request and never answers: no status line, no headers."""
+    request.hold()
+
+
+def dripping(request: Handler) -> None:
+    """Headers, then a byte of an endless comment every 50 ms: the read timeout never fires."""
+    request.send_response(200)
+    request.send_header("Content-Type", "text/event-stream")
+    request.end_headers()
+    request.close_connection = True
+    with contextlib.suppress(OSError):
+        while not request.server.closing.wait(0.05):
+            request.wfile.write(b":")
+            request.wfile.flush()
+
+
+def test_capture_waits_at_most_the_connect_timeout_for_a_silent_server() -> None:
+    with FaultServer(silent) as server:
+        start = time.monotonic()
+        cap = capture("b", base_url=server.url, connect_timeout=0.5, **FAST)
+        assert time.monotonic() - start < 1.5 and cap.running
+        with pytest.raises(CaptureError, match=r"still running after 0\.5 s"):
+            cap.wait(timeout=0.5)
+        start = time.monotonic()
+        cap.stop(timeout=1)
+        assert time.monotonic() - start < 1.5
+
+
+@pytest.mark.parametrize("handle", [silent, dripping])
+def test_stop_returns_within_its_timeout_whatever_the_server_does(handle: Handle) -> None:
+    with FaultServer(handle) as server:
+        cap = capture("b", base_url=server.url, connect_timeout=0.3, **FAST)
+        time.sleep(0.3)
+        start = time.monotonic()
+        session = cap.stop(timeout=1)
+        assert time.monotonic() - start < 2 and len(session) == 0
+
+
+def test_a_refused_key_still_raises_at_once_from_capture() -> None:
+    def refuse(request: Handler) -> None:
+        request.answer(401, b'{"code": "unauthorized"}')
+
+    with FaultServer(refuse) as server:
+        start = time.monotonic()
+        with pytest.raises(AuthenticationError):
+            capture("b", base_url=server.url, **FAST)
+        assert time.monotonic() - start < 2 and server.count("stream") == 1
+
+
+def test_ids_beyond_int64_or_garbage_leave_the_resume_point_alone() -> None:
+    bad = (b"id: 99999999999999999999999\ndata: " + line(3) + b"\n\n"
+           b"id: 4e2\ndata: " + line(4) + b"\n\n" b"id: \xd9\xa3\n\n"
+           b"id: 18446744073709551616\n\n")
+
+    def handle(request: Handler) -> None:
+        n = request.nth("stream")
+        if n == 1:
+            request.sse(frames(range(1, 3)) + bad)
+        elif n == 2:
+            request.sse(frames(range(5, 7)))
+        else:
+            request.answer(404, b"{}")
+
+    with FaultServer(handle) as server:
+        cap = capture("b", base_url=server.url, backfill=False, **FAST)
+        session = cap.wait(timeout=10)
+        resumed = [h.get("Last-Event-ID") for p, h in server.seen if "/stream" in p]
+    assert resumed == [None, "2", "6"] and cap.last_id == 6
+    assert sorted(session.table("console_log")["seq"].to_pylist()) == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_full_disk_names_the_disk_and_keeps_what_arrived(tiny_disk: Path) -> None:
+    spool = tiny_disk / "b.sse"
+    with FaultServer(once(frames(range(1, 601), "y" * 1000))) as server:
+        cap = capture("b", base_url=server.url, **{**FAST, "spool": spool})
+        with pytest.raises(SpoolError, match=re.escape(f"mounted at '{tiny_disk}'")) as caught:
+            cap.wait(timeout=10)
+        assert "No space left on device" in str(caught.value)
+        assert not cap.running and cap.stats.state == "failed"
+    held = cap.session().table("console_log")["seq"].to_pylist()
+    spooled = read_sse(spool).table("console_log")["seq"].to_pylist()
+    assert sorted(held) == list(range(1, len(held) + 1)) and len(held) > len(spooled) > 10

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from faultserver import FaultServer, frames, once
 
 from telemetry_lab.cli import main
 from telemetry_lab.datasets import sample_path
@@ -168,3 +169,58 @@ def test_fetch_sends_days_as_hours(served: str, key: str, tmp_path: Path) -> Non
     assert main(["fetch", "b", "--since", "30d", "-o", str(tmp_path), "--base-url",
                  served]) == 0
     assert len(read_parquet(tmp_path / "parquet")) == 248
+
+
+def test_a_full_spool_disk_still_writes_parquet_to_the_output(
+        key: str, tmp_path: Path, tiny_disk: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    with FaultServer(once(frames(range(1, 601), "y" * 1000))) as server:
+        code = main(["capture", "b", "-o", str(out), "--base-url", server.url,
+                     "--spool", str(tiny_disk / "b.sse")])
+    err = capsys.readouterr().err
+    assert code == 1 and f"the disk mounted at '{tiny_disk}'" in err and KEY not in err
+    written = read_parquet(out / "parquet")
+    spooled = read_sse(tiny_disk / "b.sse")
+    assert f"writing the {len(written)} events that arrived" in err
+    assert len(written) > len(spooled) > 10 and written.gaps.empty
+
+
+def test_capture_and_fetch_into_a_dataset_never_overwrite(
+        served: str, key: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "fleet"
+    assert main(["capture", "b", "--dataset", str(root), "--base-url", served]) == 0
+    assert len(read_parquet(root / "session=b")) == 248
+    assert (root / "_spool" / "b.sse").is_file()
+    before = (root / "session=b" / "_session.json").read_text()
+    assert main(["fetch", "b", "--since", "1h", "--dataset", str(root),
+                 "--base-url", served]) == 1
+    assert "already exists" in capsys.readouterr().err
+    assert (root / "session=b" / "_session.json").read_text() == before
+    assert main(["fetch", "b", "--since", "1h", "--dataset", str(root), "--name", "b-history",
+                 "--base-url", served]) == 0
+    assert len(read_parquet(root / "session=b-history")) == 248
+    assert main(["fetch", "b", "--base-url", served]) == 1
+    assert "nowhere to write" in capsys.readouterr().err
+
+
+def test_fleet_prints_the_table_and_fails_on_a_budget(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from telemetry_lab.datasets.synthetic import write_fleet
+
+    root = write_fleet(tmp_path / "fleet", 3, repeats=1)
+    (root / "session=broken").mkdir()
+    assert main(["fleet", str(root), "--budget", "lcp_p75=2500"]) == 0
+    printed = capsys.readouterr()
+    assert "3 sessions, 9 navigations" in printed.out and "budgets: all 1 hold" in printed.out
+    assert "/shop/cart" in printed.out and "lcp_p75" in printed.out
+    assert "skipped broken: no _session.json" in printed.err
+    assert main(["fleet", str(root), "--by", "url", "--budget", "lcp_p75=100",
+                 "--budget", "cls_p75=0.5"]) == 1
+    out = capsys.readouterr().out
+    assert "budgets: 3 failure(s)" in out and "over budget" in out
+    assert main(["fleet", str(root), "--budget", "lcp_p75"]) == 1
+    assert "expected NAME=LIMIT" in capsys.readouterr().err
+    assert main(["fleet", str(root), "--budget", "lcp_p99=1"]) == 1
+    assert "unknown budget(s) ['lcp_p99']" in capsys.readouterr().err
+    assert main(["fleet", str(tmp_path / "nothing")]) == 1
+    assert "not a folder" in capsys.readouterr().err

@@ -136,3 +136,70 @@ def test_request_body_query_and_sizes() -> None:
         201, 2, 2)
     assert entry["time"] == 30 and entry["pageref"] == "page_1"
     assert entry["startedDateTime"].endswith("Z")
+
+
+def _planted() -> tuple[telemetry_lab.Session, list[str]]:
+    """A session with 40 distinct secrets in every place a credential can sit."""
+    secrets = [f"SECRET{i:02d}x" for i in range(40)]
+    s = iter(secrets)
+    rec = Recording()
+    rec.navigate(10, 1, url=f"https://a.test/home?session={next(s)}&lang=en", request_ms=0)
+    query = "&".join(f"{name}={next(s)}" for name in (
+        "token", "api_key", "sig", "signature", "secret", "password", "code", "session", "auth",
+        "credential", "X-Amz-Signature", "X-Amz-Credential"))
+    url = (f"https://ann:{next(s)}@a.test/api?page=2&{query}"
+           f"#access_token={next(s)}&id_token={next(s)}&state=keepme")
+    sent = {name: next(s) for name in (
+        "Authorization", "Proxy-Authorization", "Cookie", "Cookie2", "X-Api-Key",
+        "X-Auth-Token", "X-CSRF-Token", "X-Amz-Security-Token", "X-Custom-Token",
+        "X-Client-Key", "X-Shared-Secret")}
+    sent["Referer"] = f"https://{next(s)}@a.test/login?token={next(s)}"
+    sent["Content-Type"] = "application/x-www-form-urlencoded"
+    rec.page(20, "network_request", 1, request_id="r1", method="POST", url=url,
+             resource_type="Fetch", headers=sent,
+             post_data=f"user=ann&password={next(s)}&client_secret={next(s)}")
+    rec.page(30, "network_response", 1, request_id="r1", url=url, status=302,
+             status_text="Found", mime_type="text/html",
+             headers={"Set-Cookie": next(s), "Set-Cookie2": next(s),
+                      "X-Refresh-Token": next(s),
+                      "Location": f"https://a.test/cb?code={next(s)}&state=keepme"})
+    body = {"user": "ann", "password": next(s), "nested": {"refresh_token": next(s)},
+            "list": [{"apiKey": next(s)}], "note": "keepme"}
+    rec.page(40, "network_request", 1, request_id="r2", method="POST",
+             url="https://a.test/json", resource_type="Fetch", post_data=json.dumps(body),
+             headers={"Content-Type": "application/json"})
+    rec.page(45, "network_request", 1, request_id="r2", method="GET", is_redirect=True,
+             url=f"https://a.test/next?otp={next(s)}", resource_type="Fetch")
+    multipart = (f'--B\r\nContent-Disposition: form-data; name="otp"\r\n\r\n{next(s)}\r\n'
+                 '--B\r\nContent-Disposition: form-data; name="title"\r\n\r\nkeepme\r\n--B--\r\n')
+    rec.page(50, "network_request", 1, request_id="r3", method="POST",
+             url="https://a.test/upload", resource_type="Fetch", post_data=multipart,
+             headers={"Content-Type": "multipart/form-data; boundary=B"})
+    assert next(s, None) is None
+    return rec.session(), secrets
+
+
+def test_every_planted_secret_is_redacted_and_redact_false_keeps_them(tmp_path: Path) -> None:
+    session, secrets = _planted()
+    text = to_har(session, tmp_path / "a.har").read_text("utf-8")
+    _validate(json.loads(text))
+    assert [s for s in secrets if s in text] == []
+    kept_text = to_har(session, tmp_path / "b.har", redact=False).read_text("utf-8")
+    assert text.count("keepme") == kept_text.count("keepme") > 0
+    assert "page=2" in text and "lang=en" in text
+    assert "application/x-www-form-urlencoded" in text
+    r2 = next(e for e in json.loads(text)["log"]["entries"] if e["_requestId"] == "r2")
+    posted = json.loads(r2["request"]["postData"]["text"])
+    assert posted["user"] == "ann" and posted["list"] == [{"apiKey": REDACTED}]
+    assert [s for s in secrets if s not in kept_text] == []
+
+
+def test_redacted_urls_keep_their_shape() -> None:
+    session, _ = _planted()
+    entry = next(e for e in har(session)["log"]["entries"] if e["_requestId"] == "r1")
+    assert entry["request"]["url"].startswith("https://redacted@a.test/api?page=2&token=")
+    query = {q["name"]: q["value"] for q in entry["request"]["queryString"]}
+    assert query["page"] == "2" and query["X-Amz-Signature"] == REDACTED
+    assert entry["response"]["redirectURL"] == f"https://a.test/cb?code={REDACTED}&state=keepme"
+    assert entry["request"]["postData"]["text"] == (
+        f"user=ann&password={REDACTED}&client_secret={REDACTED}")

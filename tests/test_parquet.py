@@ -17,14 +17,16 @@ from telemetry_lab.errors import TelemetryLabError
 
 @pytest.fixture(scope="module")
 def messy() -> telemetry_lab.Session:
-    """The sample plus a gap, a skipped seq, a duplicate, an error, an unknown type and a seq
-    that went back (a warning)."""
+    """The sample plus a gap, a skipped seq, a duplicate, an error, a warning (an id that
+    disagrees with its seq) and an unknown type."""
     sample = telemetry_lab.datasets.sample_path("sse").read_bytes()
     extra = [envelope(300, 1.0, "page_load", None), envelope(300, 1.0, "page_load", None),
-             envelope(302, 3.0, "future_event", {"k": [1, 2]}), envelope(1, 4.0, "page_load", None)]
+             envelope(302, 3.0, "future_event", {"k": [1, 2]})]
     tail = b"".join(b"id: %d\ndata: %s\n\n" % (e["seq"], line)
                     for e, line in zip(extra, ndjson(extra).splitlines(), strict=True))
-    return telemetry_lab.read_sse(sample + tail + b"id: 301\n\nid: 303\ndata: {nope\n\n")
+    return telemetry_lab.read_sse(sample + tail + b"id: 301\n\nid: 303\ndata: {nope\n\n"
+                                  b"id: 7\ndata: " + ndjson([envelope(304, 4.0, "page_load", None)])
+                                  + b"\n")
 
 
 def test_round_trip_is_exact(messy: telemetry_lab.Session, tmp_path: Path) -> None:
@@ -36,7 +38,7 @@ def test_round_trip_is_exact(messy: telemetry_lab.Session, tmp_path: Path) -> No
         assert back.table(name).equals(messy.table(name)), name
         assert back.frame(name).dtypes.equals(messy.frame(name).dtypes)
         assert back.frame(name).equals(messy.frame(name))
-    for attribute in ("gaps", "errors", "duplicates", "warnings", "skipped"):
+    for attribute in ("gaps", "errors", "duplicates", "skipped", "warnings"):
         assert getattr(back, attribute).equals(getattr(messy, attribute)), attribute
     assert back.source == messy.source
     assert back.summary() == messy.summary()
@@ -89,3 +91,73 @@ def test_reading_a_folder_that_is_not_a_session_says_what_it_is(tmp_path: Path) 
     telemetry_lab.write_dataset({"a": telemetry_lab.load_sample()}, tmp_path)
     with pytest.raises(TelemetryLabError, match="folder of sessions"):
         telemetry_lab.read_parquet(tmp_path)
+
+
+def hostile() -> telemetry_lab.Session:
+    """Event types named like paths: ``../../x``, ``.hidden``, ``a/b``, ``%2E``."""
+    names = ["../../x", ".hidden", "a/b", "%2E", "page_load"]
+    return telemetry_lab.read_ndjson(ndjson([envelope(i, float(i), name, {"k": i})
+                                             for i, name in enumerate(names, start=1)]))
+
+
+def test_type_names_never_write_outside_the_folder(tmp_path: Path) -> None:
+    session = hostile()
+    root = tmp_path / "deep" / "er" / "s"
+    session.to_parquet(root)
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file() and p.parent != root) == []
+    assert len(list(root.glob("*.parquet"))) == 5
+    back = telemetry_lab.read_parquet(root)
+    assert back.types == session.types
+    for name in session.types:
+        assert back.table(name).equals(session.table(name)), name
+    telemetry_lab.write_dataset({"a": session, "b": session}, tmp_path / "ds")
+    across = telemetry_lab.read_dataset(tmp_path / "ds", "../../x")
+    assert across["session"].tolist() == ["a", "b"] and across["seq"].tolist() == [1, 1]
+
+
+def test_to_parquet_never_deletes_files_it_did_not_write(tmp_path: Path) -> None:
+    root = tmp_path / "s"
+    root.mkdir()
+    mine = root / "notes.parquet"
+    mine.write_bytes(b"someone else's")
+    (root / "page_load.parquet").write_bytes(b"not ours either")
+    session = telemetry_lab.load_sample()
+    session.to_parquet(root)
+    assert mine.read_bytes() == b"someone else's"
+    one = telemetry_lab.Session({"page_load": session.table("page_load")})
+    one.to_parquet(root)
+    assert mine.read_bytes() == b"someone else's"
+    assert sorted(p.name for p in root.iterdir()) == ["_session.json", "notes.parquet",
+                                                       "page_load.parquet"]
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt", "meta"])
+def test_a_missing_or_corrupt_file_is_an_error_naming_it(tmp_path: Path, damage: str) -> None:
+    root = telemetry_lab.load_sample().to_parquet(tmp_path / "s")
+    victim = root / ("_session.json" if damage == "meta" else "page_lcp.parquet")
+    if damage == "missing":
+        victim.unlink()
+    else:
+        victim.write_bytes(victim.read_bytes()[: len(victim.read_bytes()) // 2])
+    with pytest.raises(TelemetryLabError, match=str(victim)):
+        telemetry_lab.read_parquet(root)
+
+
+def test_write_dataset_takes_recordings_and_never_overwrites(tmp_path: Path) -> None:
+    recording = telemetry_lab.datasets.sample_path("sse")
+    root = telemetry_lab.write_dataset({"sse": recording, "session": telemetry_lab.load_sample()},
+                                       tmp_path)
+    back = telemetry_lab.read_parquet(root / "session=sse")
+    assert back.frame("page_lcp").equals(telemetry_lab.read(recording).frame("page_lcp"))
+    before = (root / "session=sse" / "_session.json").read_text()
+    with pytest.raises(TelemetryLabError, match=r"already exists.*never overwritten silently"):
+        telemetry_lab.write_dataset({"new": recording, "sse": recording}, root)
+    assert not (root / "session=new").exists()
+    assert (root / "session=sse" / "_session.json").read_text() == before
+    telemetry_lab.write_dataset({"sse": recording}, root, overwrite=True)
+    telemetry_lab.write_dataset([recording], root)
+    assert (root / "session=shop").is_dir()
+    with pytest.raises(TelemetryLabError, match="more than once"):
+        telemetry_lab.write_dataset([recording, recording], tmp_path / "other")
+    with pytest.raises(TelemetryLabError, match="cannot be a folder name"):
+        telemetry_lab.write_dataset({"../up": recording}, tmp_path / "other")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from telemetry_lab.errors import FormatError
 from telemetry_lab.replay import Faults, Recording, replay
 from telemetry_lab.replay.events import parse_time
 from telemetry_lab.replay.faults import BIG_FRAME
+from telemetry_lab.replay.server import TOKEN_ENV
 
 KEY = "replay-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -334,3 +336,36 @@ def test_stop_ends_open_streams(tmp_path: Path) -> None:
     assert time.monotonic() - start < 2
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{server.url}/browsers/b/telemetry/events", headers=AUTH, timeout=2)
+
+
+@pytest.mark.parametrize("host", ["evil.test", "evil.test:{port}", "127.0.0.1:1", "",
+                                  "localhost.evil.test:{port}", "127.0.0.1.nip.io:{port}"])
+def test_requests_not_addressed_to_a_loopback_name_get_421(host: str) -> None:
+    with replay(sample_path(), browser_id="b") as server:
+        port = server.url.rsplit(":", 1)[1]
+        answer = requests.get(f"{server.url}/browsers/b/telemetry/events", timeout=5,
+                              headers={"Host": host.format(port=port)})
+        assert answer.status_code == 421 and server.requests["events"] == 0
+        for name in ("127.0.0.1", "localhost", f"localhost:{port}", f"[::1]:{port}"):
+            ok = requests.get(f"{server.url}/browsers/b/telemetry/events", timeout=5,
+                              headers={"Host": name})
+            assert ok.status_code == 200, name
+
+
+def test_the_token_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(TOKEN_ENV, "from-env")
+    with replay(sample_path(), browser_id="b") as server:
+        url = f"{server.url}/browsers/b/telemetry/events"
+        assert requests.get(url, timeout=5).status_code == 401
+        assert requests.get(url, timeout=5,
+                            headers={"Authorization": "Bearer from-env"}).status_code == 200
+
+
+def test_idle_connections_are_closed_after_the_idle_timeout() -> None:
+    with replay(sample_path(), browser_id="b", idle_timeout=0.5) as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as silent:
+            start = time.monotonic()
+            silent.sendall(b"GET /browsers/b/telemetry/events HTTP/1.1\r\n")
+            assert silent.recv(100) == b""
+            assert 0.4 < time.monotonic() - start < 3

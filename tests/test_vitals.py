@@ -11,7 +11,6 @@ import pytest
 from envelopes import TAB, Recording
 
 import telemetry_lab
-from telemetry_lab.metrics.interactions import interactions
 from telemetry_lab.metrics.vitals import layout_shifts, lcp_candidates, rate, vitals
 
 DATA = Path(__file__).parent / "data"
@@ -202,7 +201,7 @@ def test_monitor_disconnect_marks_vitals_unreliable() -> None:
     assert v["cls"].iloc[0] == pytest.approx(0.1)
 
 
-def test_inp_proxy_is_delay_to_next_visual_signal() -> None:
+def test_response_is_the_worst_delay_to_a_visual_effect_never_rated() -> None:
     rec = Recording()
     rec.navigate(0, 1, request_ms=0)
     rec.page(1000, "interaction_click", 1, selector="#a")
@@ -210,28 +209,11 @@ def test_inp_proxy_is_delay_to_next_visual_signal() -> None:
     rec.page(2000, "interaction_key", 1, key="Enter")
     rec.add(2350, "monitor_screenshot", {"png": ""}, metadata={"target_id": TAB})
     rec.page(3000, "interaction_click", 1, selector="#nothing-follows")
-    table = interactions(rec.session())
-    assert table["proxy_ms"].tolist()[:2] == [120, 350]
-    assert table["next_signal"].tolist()[:2] == ["layout_shift", "screenshot"]
-    assert table["reason"].fillna("-").tolist() == ["shorter", "-", "no visual signal"]
     v = vitals(rec.session())
-    assert v["inp_proxy_ms"].tolist() == [350]
-    assert v["inp_proxy_rating"].tolist() == ["needs-improvement"]
+    assert v["response_ms"].tolist() == [350]
     assert v["interactions"].tolist() == [3]
-
-
-def test_inp_proxy_drops_one_outlier_per_50_interactions() -> None:
-    rec = Recording()
-    rec.navigate(0, 1, request_ms=0)
-    delays = [10.0 + i for i in range(60)]
-    delays[7], delays[30] = 900.0, 600.0
-    for i, delay in enumerate(delays):
-        at = 1000 + 1000 * i
-        rec.page(at, "interaction_click", 1)
-        rec.shift(at + delay, 0.001, recent=True)
-    v = vitals(rec.session())
-    assert v["interactions"].tolist() == [60]
-    assert v["inp_proxy_ms"].tolist() == [600]  # 60 // 50 = 1 outlier dropped
+    assert v["input_latency_ms"].isna().all()
+    assert not {"inp_proxy_ms", "inp_proxy_rating", "response_rating"} & set(v.columns)
 
 
 def test_vitals_of_empty_session_is_empty() -> None:
@@ -239,7 +221,7 @@ def test_vitals_of_empty_session_is_empty() -> None:
     rec.add(0, "console_log", {"text": "hi"})
     v = vitals(rec.session())
     assert v.empty
-    assert {"lcp_ms", "cls", "inp_proxy_ms"} <= set(v.columns)
+    assert {"lcp_ms", "cls", "response_ms", "input_latency_ms"} <= set(v.columns)
 
 
 @pytest.mark.parametrize("page", ["lcp", "network", "shop"])
@@ -260,17 +242,13 @@ def test_real_chromium_matches_web_vitals(page: str) -> None:
         assert row.lcp_rating == lcp["rating"]
 
 
-def test_inp_proxy_attributes_a_signal_only_to_the_input_it_follows() -> None:
+def test_response_ignores_an_unprompted_screenshot_and_a_shift_past_the_window() -> None:
     rec = Recording()
     rec.navigate(0, 1, request_ms=0)
-    rec.page(1000, "interaction_click", 1, selector="#swap")  # nothing visual follows it
-    rec.page(1500, "interaction_click", 1, selector="#more")
-    rec.shift(1560, 0.01, recent=True)
+    rec.page(1000, "interaction_click", 1, selector="#swap")
+    rec.shift(2100, 0.01)  # 1.1 s later: an unrelated shift, not this click's response
     lifecycle = rec.add(1700, "monitor_screenshot", {"png": ""}, metadata={"target_id": TAB})
     lifecycle["event"]["source"]["event"] = "Runtime.exceptionThrown"
-    rec.page(2000, "interaction_key", 1, key="Enter")
-    table = interactions(rec.session())
-    assert table["reason"].fillna("-").tolist() == ["next input came first", "-",
-                                                    "no visual signal"]
-    assert table["proxy_ms"].tolist()[1] == 60
-    assert vitals(rec.session())["inp_proxy_ms"].tolist() == [60]
+    rec.page(3000, "interaction_click", 1, selector="#more")
+    rec.shift(3060, 0.01, recent=True)
+    assert vitals(rec.session())["response_ms"].tolist() == [60]

@@ -8,7 +8,7 @@ import pytest
 from envelopes import Recording
 
 import telemetry_lab
-from telemetry_lab.charts.theme import MUTED, RATING_COLORS, SEQUENCE
+from telemetry_lab.charts.theme import MUTED, RATING_COLORS, SEQUENCE, UNRATED
 from telemetry_lab.charts.vitals import plot_layout_shifts, plot_lcp_candidates, plot_vitals
 from telemetry_lab.metrics.vitals import layout_shifts, lcp_candidates, vitals
 
@@ -23,21 +23,23 @@ def test_scorecards_colour_each_metric_by_rating(shop: telemetry_lab.Session) ->
     assert isinstance(fig, go.Figure)
     assert list(fig.layout.template.layout.colorway) == list(SEQUENCE)
     heat = fig.data[0]
-    assert [x.split("<br>")[0] for x in heat.x] == ["LCP", "CLS", "INP proxy"]
+    assert [x.split("<br>")[0] for x in heat.x] == ["LCP", "CLS", "Response (not INP)"]
     assert heat.x[0].endswith("good ≤ 2,500 ms · poor > 4,000 ms</sub>")
     assert "good ≤ 0.100 · poor > 0.250" in heat.x[1]
+    assert heat.x[2].endswith("not rated</sub>")
     assert list(heat.y) == ["nav 1 · /shop/", "nav 2 · /shop/product/trail-runner-2",
                             "nav 3 · /shop/cart"]
-    # nav 2: LCP, CLS and INP proxy (126 ms) good; nav 1 has no INP proxy
-    assert heat.z.tolist() == [[0, 0, 3], [0, 0, 0], [0, 0, 3]]
-    assert heat.text[1].tolist() == ["513 ms", "0.054", "126 ms"]
-    assert heat.text[0][2] == "n/a"
+    # LCP and CLS good; the response is shown but never rated; the cart page has no input
+    assert heat.z.tolist() == [[0, 0, 4], [0, 0, 4], [0, 0, 3]]
+    assert heat.text[1].tolist() == ["513 ms", "0.054", "908 ms"]
+    assert heat.text[2][2] == "n/a"
     assert heat.customdata[0][0] == "1,133 ms: good (good ≤ 2,500 ms · poor > 4,000 ms)"
-    assert heat.customdata[0][2] == "not measured in this navigation"
+    assert heat.customdata[1][2] == "908 ms: not rated (not rated)"
+    assert heat.customdata[2][2] == "not measured in this navigation"
     assert "%{customdata}" in heat.hovertemplate
     legend = {t.name: t.marker.color for t in fig.data[1:]}
-    assert legend == {**RATING_COLORS, "not measured": MUTED}
-    assert "INP proxy" in fig.layout.title.text
+    assert legend == {**RATING_COLORS, "not measured": MUTED, "not rated": UNRATED}
+    assert "INP" not in fig.layout.title.text
     assert fig.layout.yaxis.type == "category"
 
 

@@ -7,6 +7,7 @@ from ``/telemetry/events`` and appends every frame to a spool file as it arrives
 
 - :mod:`.api`: the two endpoints, status codes, retries and backoff;
 - :mod:`.live`: the :class:`Capture` thread;
+- :mod:`.intake`: what arrived, filtered and parsed in batches, and the resume point;
 - :mod:`.history`: what is missing, and fetching it;
 - :mod:`.spool`: the spool file.
 
@@ -27,12 +28,14 @@ from __future__ import annotations
 from .api import AuthenticationError, BrowserNotFound, CaptureError
 from .history import fetch_events
 from .live import Capture, capture
+from .spool import SpoolError
 
 __all__ = [
     "AuthenticationError",
     "BrowserNotFound",
     "Capture",
     "CaptureError",
+    "SpoolError",
     "capture",
     "fetch_events",
 ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-import re
 import select
 import threading
 import time
@@ -25,18 +24,12 @@ from ..livestream import parse_stream
 from ..progress import CaptureStats, Progress
 from ..seqs import gaps as seq_gaps
 from ..session import Session
-from ..tables import TableBuilder
 from .api import TRANSIENT, Api, BrowserNotFound, CaptureError, Gone, Retry
 from .history import backfill, missing, seq_ts
-from .spool import SPOOL_DIR, Spool
+from .intake import Intake
+from .spool import SPOOL_DIR, Spool, SpoolError
 
 READ_SIZE = 1 << 20
-#: Received envelopes are parsed in batches of up to this many lines or bytes, or sooner when
-#: someone looks (:meth:`Capture.session`, :attr:`Capture.stats`): each batch costs the table
-#: builder a fixed overhead per event type, so big batches parse much faster than small ones.
-PARSE_LINES = 16_384
-PARSE_BYTES = 32 << 20
-_CATEGORY = re.compile(rb'"category"\s*:\s*"([^"\\]*)"')
 
 
 def _wait_readable(response: requests.Response, timeout: float) -> bool:
@@ -60,18 +53,16 @@ class Capture:
         self._api = api
         self._replay = replay
         self._frame_numbers = itertools.count(1)  # frame positions run on across reconnects
-        self._categories = frozenset(categories) if categories else None
+        self._intake = Intake(categories)
         self._backfill_enabled = backfill
         self._progress = progress
-        self._builder = TableBuilder()
-        self._queued: list[Batch] = []
-        self._queued_lines = self._queued_bytes = 0
-        self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._abort = threading.Event()
         # waited on instead of joining the thread: a join interrupted by Ctrl-C can return
         # early afterwards (CPython < 3.13)
         self._done = threading.Event()
+        self._answered = threading.Event()
+        self._first_error: BaseException | None = None
         self._thread: threading.Thread | None = None
         self._response: requests.Response | None = None
         self._spool: Spool | None = None
@@ -80,30 +71,22 @@ class Capture:
         self._state = "connecting"
         self.error: BaseException | None = None
         self.ended = False
-        self.last_id = 0
         self.bytes = 0
         self.reconnects = 0
         self.backfilled = 0
-        self.filtered = 0
 
     # -- public ---------------------------------------------------------------------------------
 
     def session(self) -> Session:
         """What has been captured so far, as a Session (a snapshot: no re-parsing)."""
-        with self._lock:
-            self._parse_queued()
-            return Session.from_builder(self._builder, source=self._source())
+        with self._intake.lock:
+            self._intake.parse()
+            return Session.from_builder(self._intake.builder, source=self._source())
 
     @property
     def stats(self) -> CaptureStats:
         """Events (all and per category), rate, bytes, reconnects, last seq, gaps, skipped."""
-        with self._lock:
-            self._parse_queued()
-            tables = self._builder.tables()
-            held = self._builder.seqs()
-            skipped = np.unique(np.asarray(self._builder.skipped, np.int64))
-            errors = np.asarray([e.seq for e in self._builder.errors if e.seq is not None],
-                                np.int64)
+        tables, held, skipped, errors, _ = self._intake.known()
         starts, ends = seq_gaps(held, skipped=skipped, errors=errors)
         gaps = int((ends - starts + 1).sum())
         known = np.concatenate([held, skipped, errors])
@@ -123,8 +106,10 @@ class Capture:
     def stop(self, *, backfill: bool = True, timeout: float = 30.0) -> Session:
         """Stop streaming, fill the gaps from history (unless ``backfill=False``), return it all.
 
-        History that cannot be reached within ``timeout`` seconds (an outage, retries backing
-        off) is given up on: what it would have filled stays in ``session.gaps``.
+        Returns within ``timeout`` seconds whatever the server does: history that cannot be
+        reached by then (an outage, retries backing off) is given up on, and what it would have
+        filled stays in ``session.gaps``; a connection still waiting for a silent server is left
+        to end at its read timeout, in the background.
         """
         self._stopping.set()
         if not backfill:
@@ -135,7 +120,6 @@ class Capture:
                 response.raw.shutdown()
         if self._thread is not None and not self._done.wait(timeout):
             self._abort.set()
-            self._done.wait()
         return self.session()
 
     def wait(self, timeout: float | None = None) -> Session:
@@ -144,9 +128,13 @@ class Capture:
         Raises
         ------
         CaptureError
-            When it is still running after ``timeout`` seconds, or gave up.
+            When it is still running after ``timeout`` seconds, or gave up (retries spent, a
+            stuck history pager, a stream that is not ``text/event-stream``).
         AuthenticationError
             When a reconnect was refused.
+        SpoolError
+            When the spool could not be written (a full disk): streaming stopped there, and
+            :meth:`session` still holds everything that arrived.
         """
         if self._thread is not None and not self._done.wait(timeout):
             raise CaptureError(
@@ -170,16 +158,31 @@ class Capture:
     def _repr_html_(self) -> str:
         return self.stats._repr_html_()
 
+    @property
+    def last_id(self) -> int:
+        """The resume point: the largest SSE id received (sent as ``Last-Event-ID``)."""
+        return self._intake.last_id
+
     # -- the thread -----------------------------------------------------------------------------
 
-    def _start(self) -> None:
-        """Resume from the spool, connect once here (auth and 404 fail at once), then thread on."""
+    def _start(self, connect_timeout: float) -> None:
+        """Resume from the spool, start the thread and wait up to ``connect_timeout`` for the
+        first answer: a refused key, an unknown browser or an unreachable API raise here."""
         if self.spool is not None:
             self._spool, held = Spool.open(self.spool)
             self._add(held)
-        response, after = None, None
+        self._thread = threading.Thread(target=self._run, daemon=True,
+                                        name=f"telemetry-capture-{self.browser_id}")
+        self._thread.start()
+        self._answered.wait(connect_timeout)
+        if self._first_error is not None:
+            self._done.wait()
+            raise self._first_error
+
+    def _first(self) -> tuple[requests.Response | None, float | None]:
+        """The first connection: the stream, or the Retry-After to wait before the next."""
         try:
-            response = self._api.stream(self.browser_id, self.last_id, self._replay)
+            return self._api.stream(self.browser_id, self.last_id, self._replay), None
         except Gone:
             if not self.last_id:
                 raise BrowserNotFound(
@@ -194,28 +197,55 @@ class Capture:
                 "API, or a telemetry_lab replay server, at base_url= or KERNEL_BASE_URL"
             ) from None
         except (Retry, *TRANSIENT) as exc:
-            after = getattr(exc, "after", None)
-        self._report(force=True)
-        self._thread = threading.Thread(target=self._run, args=(response, after), daemon=True,
-                                        name=f"telemetry-capture-{self.browser_id}")
-        self._thread.start()
+            return None, getattr(exc, "after", None)
+        return None, None
 
-    def _run(self, response: requests.Response | None, after: float | None) -> None:
+    def _run(self) -> None:
+        """The thread: any exception, here or in the cleanup, ends the capture as failed."""
         try:
-            self._stream(response, after)
-            if self._backfill_enabled and not self._abort.is_set():
-                self._state = "backfilling"
+            try:
+                try:
+                    response, after = self._first()
+                except BaseException as exc:
+                    self._first_error = self._api.scrubbed(exc)
+                    raise
+                finally:
+                    self._answered.set()
                 self._report(force=True)
-                self._backfill()
-            self._state = "ended" if self.ended else "stopped"
-        except BaseException as exc:
-            self.error = exc
-            self._state = "failed"
+                self._stream(response, after)
+                if self._spool is not None and self._spool.failed is not None:
+                    raise self._spool.failed
+                if self._backfill_enabled and not self._abort.is_set():
+                    self._state = "backfilling"
+                    self._report(force=True)
+                    self._backfill()
+                self._state = "ended" if self.ended else "stopped"
+            except BaseException as exc:
+                self.error = self._api.scrubbed(exc)
+                self._state = "failed"
+            finally:
+                self._close_spool()
+                with contextlib.suppress(Exception):
+                    self._report(force=True, final=True)
         finally:
+            self._done.set()
+
+    def _close_spool(self) -> None:
+        try:
             if self._spool is not None:
                 self._spool.close()
-            self._report(force=True, final=True)
-            self._done.set()
+        except SpoolError as exc:
+            if self.error is None:
+                self.error, self._state = exc, "failed"
+
+    def _write_spool(self, frames: bytes) -> None:
+        """Spool frames; when that fails (a full disk), stop: what arrived stays in memory."""
+        if self._spool is not None and self._spool.failed is None:
+            try:
+                self._spool.write(frames)
+            except SpoolError:
+                self._stopping.set()
+                self._abort.set()
 
     def _stream(self, response: requests.Response | None, after: float | None) -> None:
         failures = 0 if response is not None else 1
@@ -245,8 +275,7 @@ class Capture:
             before = self.last_id
             self._response, self._state = response, "streaming"
             try:
-                parse_stream(self._chunks(response), self._add,
-                             on_frames=self._spool.write if self._spool else None,
+                parse_stream(self._chunks(response), self._add, on_frames=self._write_spool,
                              wait=partial(_wait_readable, response),
                              frame_numbers=self._frame_numbers)
             except TRANSIENT:
@@ -260,82 +289,27 @@ class Capture:
     def _chunks(self, response: requests.Response) -> Iterator[bytes]:
         raw = response.raw
         while not self._stopping.is_set():
-            chunk = raw.read1(READ_SIZE)
+            chunk = raw.read1(READ_SIZE, decode_content=True)
             if not chunk:
                 return
             self.bytes += len(chunk)
             yield chunk
 
     def _add(self, batch: Batch) -> None:
-        ids = [i for i in batch.ids or () if i is not None] + batch.skipped
-        if ids:
-            self.last_id = max(self.last_id, *ids)
-        if self._categories is not None and batch.lines:
-            batch = self._filter(batch)
-        with self._lock:
-            self._queued.append(batch)
-            self._queued_lines += len(batch.lines)
-            self._queued_bytes += sum(map(len, batch.lines))
-            if self._queued_lines >= PARSE_LINES or self._queued_bytes >= PARSE_BYTES:
-                self._parse_queued()
+        self._intake.add(batch)
         self._report()
 
-    def _parse_queued(self) -> None:
-        """Hand the batches received since the last call to the table builder, as one."""
-        if not self._queued:
-            return
-        lines: list[bytes] = []
-        positions: list[int] = []
-        ids: list[int | None] = []
-        merged_batch = Batch(lines, positions, ids)
-        for batch in self._queued:
-            lines += batch.lines
-            positions += batch.positions
-            ids += batch.ids if batch.ids is not None else [None] * len(batch.lines)
-            merged_batch.skipped += batch.skipped
-            merged_batch.errors += batch.errors
-            merged_batch.warnings += batch.warnings
-        self._builder.add(merged_batch)
-        self._queued, self._queued_lines, self._queued_bytes = [], 0, 0
-
-    def _filter(self, batch: Batch) -> Batch:
-        """Only the wanted categories; the seqs of the others count as skipped, not missing."""
-        assert self._categories is not None
-        keep = [(m := _CATEGORY.search(line)) is None or m.group(1).decode() in self._categories
-                for line in batch.lines]
-        ids = batch.ids or [None] * len(keep)
-        dropped = [i for i, k in zip(ids, keep, strict=True) if not k and i is not None]
-        self.filtered += len(keep) - sum(keep)
-        return Batch(
-            [line for line, k in zip(batch.lines, keep, strict=True) if k],
-            [p for p, k in zip(batch.positions, keep, strict=True) if k],
-            [i for i, k in zip(ids, keep, strict=True) if k],
-            batch.skipped + dropped,
-            batch.errors,
-            batch.warnings,
-        )
-
     # -- backfill -------------------------------------------------------------------------------
-
-    def _held(self) -> int:
-        with self._lock:
-            self._parse_queued()
-            self._builder.flush()
-            return self._builder.events
 
     def _backfill(self) -> None:
         """Fetch the missing seqs from history (every category: with a filter on, the seqs of
         the others become skipped) and merge them by seq."""
-        with self._lock:
-            self._parse_queued()
-            seqs, ts = seq_ts(self._builder.tables())
-            skipped = np.asarray(self._builder.skipped, np.int64)
-            errors = np.array([e.seq for e in self._builder.errors if e.seq is not None], np.int64)
-            before = self._builder.events
+        tables, _, skipped, errors, before = self._intake.known()
+        seqs, ts = seq_ts(tables)
         starts, ends, windows = missing(seqs, ts, skipped=skipped, errors=errors,
                                         before=self._replay == "all", after=self.ended)
         backfill(self._api, self.browser_id, starts, ends, windows, self._add, self._spool)
-        self.backfilled = self._held() - before
+        self.backfilled = self._intake.held() - before
 
     # -- status ---------------------------------------------------------------------------------
 
@@ -349,8 +323,8 @@ class Capture:
             "started_at": self._started_at.isoformat(timespec="seconds"),
             "spool": str(self.spool) if self.spool else None, "ended": self.ended,
             "bytes": self.bytes, "reconnects": self.reconnects, "backfilled": self.backfilled,
-            "categories": sorted(self._categories) if self._categories else None,
-            "filtered_out": self.filtered,
+            "categories": sorted(cats) if (cats := self._intake.categories) else None,
+            "filtered_out": self._intake.filtered,
         }
 
 
@@ -391,9 +365,12 @@ def capture(
         Fill seq gaps (evicted or undecodable events) from history when the capture ends.
     read_timeout
         Seconds without a byte (keepalives count) before the stream is presumed dead.
+    connect_timeout
+        Seconds to connect; also how long this call waits for the first answer before it
+        returns with the capture still connecting (later failures surface in ``wait()``).
     max_retries, backoff, max_backoff
         Consecutive failed attempts allowed, and the exponential backoff (seconds, with jitter;
-        a ``Retry-After`` header wins).
+        a valid ``Retry-After`` on 429/503 wins, up to ``max_backoff``).
     progress
         Live status: one updating display in Jupyter, one line on stderr in a terminal. None
         shows it when either is available.
@@ -401,9 +378,14 @@ def capture(
     Raises
     ------
     AuthenticationError
-        On 401/403, at once.
+        On 401/403, at once; a key with whitespace or control characters before any request.
     BrowserNotFound
         When the browser does not exist (404) and no spool holds its events.
+    CaptureError
+        When the API cannot be reached, or answers 200 with something other than an event
+        stream.
+    SpoolError
+        When ``spool`` is a file the capture did not write (it is left untouched).
     """
     require_categories(categories, function="capture")
     api = Api(api_key, base_url, connect_timeout=connect_timeout, read_timeout=read_timeout,
@@ -416,7 +398,7 @@ def capture(
     cap = Capture(browser_id, api, replay=replay, categories=categories, spool=spool_path,
                   backfill=backfill, progress=Progress.auto(progress))
     api.sleep = cap._abort.wait
-    cap._start()
+    cap._start(connect_timeout)
     return cap
 
 

@@ -16,6 +16,8 @@ RATING_COLORS: dict[str, str] = {
 }
 #: Colour for values that could not be measured or rated.
 MUTED = "#9aa0a6"
+#: Colour for values that are measured but deliberately never rated (the input response).
+UNRATED = "#c6dafc"
 #: Qualitative sequence for categorical series (windows, hosts, tabs).
 SEQUENCE: tuple[str, ...] = (
     "#1a73e8", "#e8710a", "#12b5cb", "#9334e6", "#e52592", "#188038", "#f9ab00", "#5f6368",

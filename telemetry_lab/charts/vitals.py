@@ -1,7 +1,8 @@
 """Core Web Vitals charts: per-navigation scorecards, layout shifts, LCP candidates.
 
 Each function takes the tidy frame of :mod:`telemetry_lab.metrics.vitals` and returns a
-``go.Figure`` in the shared template. The INP proxy is labelled "INP proxy" wherever it appears.
+``go.Figure`` in the shared template. The scorecards also show each navigation's worst input
+response ("Response (not INP)"): it is never rated, so its cell has the neutral "not rated" colour.
 Scorecard rows are labelled so they stay unique when vitals of several sessions or runs are
 drawn together (the ``session`` column when there is one, the navigation, its path, the tab,
 then its start time); the layout-shift and LCP-candidate charts draw one subplot per
@@ -14,7 +15,7 @@ Examples
 >>> from telemetry_lab.charts.vitals import plot_vitals
 >>> fig = plot_vitals(vitals(telemetry_lab.load_sample()))
 >>> [x.split("<br>")[0] for x in fig.data[0].x]
-['LCP', 'CLS', 'INP proxy']
+['LCP', 'CLS', 'Response (not INP)']
 >>> list(fig.data[0].y)
 ['nav 1 · /shop/', 'nav 2 · /shop/product/trail-runner-2', 'nav 3 · /shop/cart']
 """
@@ -27,7 +28,14 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from telemetry_lab.charts.labels import nav_labels
-from telemetry_lab.charts.theme import MUTED, RATING_COLORS, SEQUENCE, apply, empty_figure
+from telemetry_lab.charts.theme import (
+    MUTED,
+    RATING_COLORS,
+    SEQUENCE,
+    UNRATED,
+    apply,
+    empty_figure,
+)
 from telemetry_lab.checks import require_frame
 from telemetry_lab.metrics.vitals import THRESHOLDS
 
@@ -35,10 +43,10 @@ from telemetry_lab.metrics.vitals import THRESHOLDS
 CARDS: tuple[tuple[str, str, str, str], ...] = (
     ("LCP", "lcp_ms", "lcp_rating", "{:,.0f} ms"),
     ("CLS", "cls", "cls_rating", "{:.3f}"),
-    ("INP proxy", "inp_proxy_ms", "inp_proxy_rating", "{:,.0f} ms"),
+    ("Response (not INP)", "response_ms", "", "{:,.0f} ms"),
 )
 #: The web-vitals thresholds each rated card is judged by (a card not listed is not rated).
-RATED: dict[str, str] = {"LCP": "lcp", "CLS": "cls", "INP proxy": "inp"}
+RATED: dict[str, str] = {"LCP": "lcp", "CLS": "cls"}
 _RATINGS = ("good", "needs-improvement", "poor")
 #: Subplot height per navigation (px) in the layout-shift and LCP-candidate charts.
 _NAV_PX = 230
@@ -90,8 +98,9 @@ def plot_vitals(vitals: pd.DataFrame) -> go.Figure:
     Returns
     -------
     plotly.graph_objects.Figure
-        A heatmap of rating codes (0 good, 1 needs improvement, 2 poor, 3 not measured) with the
-        values written in the cells; column headers carry each metric's thresholds, the hover
+        A heatmap of rating codes (0 good, 1 needs improvement, 2 poor, 3 not measured, 4 not
+        rated: a value deliberately without a rating, the response) with the values written in
+        the cells; column headers carry each metric's thresholds, the hover
         explains each rating, and a legend entry per rating. Rows: :func:`row_labels`.
     """
     require_frame(vitals, "vitals", function="plot_vitals")
@@ -105,7 +114,8 @@ def plot_vitals(vitals: pd.DataFrame) -> go.Figure:
         ratings = (vitals[rating_col].astype(object) if rated
                    else pd.Series([None] * len(vitals), index=vitals.index, dtype=object))
         values = vitals[value_col].astype(object)
-        z.append([code.get(r, 3) if isinstance(r, str) else 3 for r in ratings])
+        z.append([code.get(r, 3) if isinstance(r, str) else 3 if pd.isna(v) or rated else 4
+                  for r, v in zip(ratings, values, strict=True)])
         shown = [fmt.format(v) if not pd.isna(v) else "n/a" for v in values]
         text.append(shown)
         rule = _threshold_text(card, fmt)
@@ -116,22 +126,22 @@ def plot_vitals(vitals: pd.DataFrame) -> go.Figure:
             for s, r, v in zip(shown, ratings, values, strict=True)])
     headers = [f"{card}<br><sub>{_threshold_text(card, fmt)}</sub>"
                for card, _, _, fmt in CARDS]
-    colors = [RATING_COLORS[r] for r in _RATINGS] + [MUTED]
-    scale = [[i / 4 + edge, colors[i]] for i in range(4) for edge in (0.0, 0.25)]
+    colors = [RATING_COLORS[r] for r in _RATINGS] + [MUTED, UNRATED]
+    scale = [[i / 5 + edge, colors[i]] for i in range(5) for edge in (0.0, 0.2)]
     fig = go.Figure(go.Heatmap(
         x=headers, y=labels, z=np.array(z).T, text=np.array(text).T,
         customdata=np.array(explain, dtype=object).T,
-        texttemplate="%{text}", zmin=-0.5, zmax=3.5, colorscale=scale, showscale=False,
+        texttemplate="%{text}", zmin=-0.5, zmax=4.5, colorscale=scale, showscale=False,
         xgap=4, ygap=4, hovertemplate="%{y}<br>%{customdata}<extra></extra>",
     ))
-    for rating, color in zip((*_RATINGS, "not measured"), colors, strict=True):
+    for rating, color in zip((*_RATINGS, "not measured", "not rated"), colors, strict=True):
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=rating,
                                  marker={"color": color, "symbol": "square", "size": 12}))
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(side="top", type="category")
     fig.update_layout(height=230 + 48 * len(labels), font={"size": 14},
                       legend={"y": -0.05, "yanchor": "top"}, margin={"t": 150})
-    return apply(fig, title="Core Web Vitals per navigation (INP proxy, not INP)")
+    return apply(fig, title="Core Web Vitals per navigation, and the worst input response")
 
 
 def _per_nav(frame: pd.DataFrame) -> tuple[list[tuple[object, object]], list[str]]:

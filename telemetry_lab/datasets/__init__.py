@@ -1,7 +1,10 @@
-"""Bundled recordings: a real three-page shop journey in headless Chromium.
+"""Bundled recordings of real headless Chromium sessions in the Kernel envelope format.
 
-``shop`` (248 envelopes) was recorded in Chromium 156 in the Kernel envelope format; see
+``shop`` (248 envelopes, NDJSON and SSE) is a three-page shop journey in one tab; see
 ``tests/data/shop.expected.json`` for what web-vitals reported inside the same page loads.
+``agent`` (166 envelopes, NDJSON) is a four-page journey driven by an automation client over
+CDP: it also carries the client's ``cdp_connect`` / ``cdp_command`` / ``cdp_disconnect`` events
+(``tests/data/agent.expected.json`` lists what each of its actions did).
 
 Examples
 --------
@@ -18,7 +21,8 @@ from pathlib import Path
 from ..readers import read
 from ..session import Session
 
-SAMPLES = ("shop",)
+SAMPLES = ("shop", "agent")
+_FORMATS = {"shop": ("ndjson", "sse"), "agent": ("ndjson",)}
 
 
 def sample_path(fmt: str = "ndjson", name: str = "shop") -> Path:
@@ -27,7 +31,7 @@ def sample_path(fmt: str = "ndjson", name: str = "shop") -> Path:
     if name not in SAMPLES or not path.is_file():
         raise FileNotFoundError(
             f"no bundled sample {name!r} in format {fmt!r}; available: "
-            + ", ".join(f"{n} (ndjson, sse)" for n in SAMPLES)
+            + ", ".join(f"{n} ({', '.join(_FORMATS[n])})" for n in SAMPLES)
         )
     return path
 

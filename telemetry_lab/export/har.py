@@ -6,9 +6,12 @@ once the body has arrived), so ``send`` and ``receive`` are 0 and ``wait`` holds
 request time; ``headersSize`` is ``-1``, and ``bodySize`` too unless ``Content-Length`` gives
 it. A pending request (never finished) has ``time`` 0 and status 0. A main document's response
 never arrives in the stream: its entry has status 0, a ``time`` that is an upper bound (to its
-DOMContentLoaded, else to its first subresource request) and ``"_estimated": true``. Secrets
-are redacted by default: the values of the ``Cookie``, ``Set-Cookie``, ``Authorization`` and
-``Proxy-Authorization`` headers become ``[redacted]``.
+DOMContentLoaded, else to its first subresource request) and ``"_estimated": true``.
+Credentials are redacted by
+default wherever they sit (see :mod:`telemetry_lab.export.redact` for the full list): credential
+headers, URL userinfo and sensitive query and fragment parameters (also in ``Referer``,
+``Location`` and ``redirectURL``), and sensitive fields of form, JSON and multipart post data
+become ``[redacted]``; response bodies are never exported.
 
 Examples
 --------
@@ -31,17 +34,13 @@ from urllib.parse import parse_qsl, urlsplit
 import pandas as pd
 
 from telemetry_lab.checks import require_frame, require_session
+from telemetry_lab.export.redact import REDACTED, redact_body, redact_header, redact_url
 from telemetry_lab.metrics.navigations import navigations
 from telemetry_lab.metrics.network import ESTIMATED, requests
 
 if TYPE_CHECKING:
     from telemetry_lab.session import Session
 
-#: Headers whose values are replaced when ``redact`` is true (compared case-insensitively).
-REDACTED_HEADERS: frozenset[str] = frozenset(
-    {"cookie", "set-cookie", "authorization", "proxy-authorization"}
-)
-REDACTED = "[redacted]"
 _UNKNOWN_TIMINGS = {"blocked": -1, "dns": -1, "connect": -1, "ssl": -1, "send": 0, "receive": 0}
 
 
@@ -50,11 +49,12 @@ def _iso(ts: Any) -> str:
 
 
 def _headers(pairs: list[tuple[str, str]] | None, redact: bool) -> list[dict[str, str]]:
-    return [
-        {"name": name, "value": REDACTED if redact and name.lower() in REDACTED_HEADERS
-         else value}
-        for name, value in pairs or []
-    ]
+    return [{"name": name, "value": redact_header(name, value) if redact else value}
+            for name, value in pairs or []]
+
+
+def _url(url: str, redact: bool) -> str:
+    return redact_url(url) if redact and url else url
 
 
 def _header(pairs: list[tuple[str, str]] | None, wanted: str) -> str:
@@ -66,7 +66,8 @@ def _ms(value: Any) -> float:
     return -1 if pd.isna(value) else round(float(value), 3)
 
 
-def _pages(navs: pd.DataFrame) -> tuple[list[dict[str, Any]], dict[tuple[Any, Any], str]]:
+def _pages(navs: pd.DataFrame, redact: bool
+           ) -> tuple[list[dict[str, Any]], dict[tuple[Any, Any], str]]:
     pages, refs = [], {}
     for i, nav in enumerate(navs.itertuples(index=False), start=1):
         page_id = f"page_{i}"
@@ -74,7 +75,7 @@ def _pages(navs: pd.DataFrame) -> tuple[list[dict[str, Any]], dict[tuple[Any, An
         pages.append({
             "startedDateTime": _iso(nav.start),
             "id": page_id,
-            "title": nav.url or "",
+            "title": _url(str(nav.url or ""), redact),
             "pageTimings": {"onContentLoad": _ms(nav.dom_content_loaded_ms),
                             "onLoad": _ms(nav.load_ms)},
             "comment": f"target {nav.target_id}, nav_seq {nav.nav_seq}; start from the "
@@ -85,9 +86,10 @@ def _pages(navs: pd.DataFrame) -> tuple[list[dict[str, Any]], dict[tuple[Any, An
 
 def _entry(row: dict[str, Any], redirect_to: str, page: str | None,
            redact: bool) -> dict[str, Any]:
-    url = row["url"] or ""
+    url = _url(row["url"] or "", redact)
     post = row["post_data"]
     sent, received = row["request_headers"], row["response_headers"]
+    body = redact_body(post, _header(sent, "content-type")) if post and redact else post
     duration = row["duration_ms"]
     time = 0.0 if pd.isna(duration) else round(float(duration), 3)
     size = row["size"]
@@ -99,7 +101,7 @@ def _entry(row: dict[str, Any], redirect_to: str, page: str | None,
         "headersSize": -1, "bodySize": len(post.encode()) if post else 0,
     }
     if post:
-        request["postData"] = {"mimeType": _header(sent, "content-type"), "text": post}
+        request["postData"] = {"mimeType": _header(sent, "content-type"), "text": body}
     entry: dict[str, Any] = {
         "startedDateTime": _iso(row["start"] if not pd.isna(row["start"]) else row["end"]),
         "time": time,
@@ -110,7 +112,7 @@ def _entry(row: dict[str, Any], redirect_to: str, page: str | None,
             "headers": _headers(received, redact),
             "content": {"size": 0 if pd.isna(size) else int(size),
                         "mimeType": row["mime_type"] or ""},
-            "redirectURL": redirect_to or _header(received, "location"),
+            "redirectURL": _url(redirect_to or _header(received, "location"), redact),
             "headersSize": -1,
             "bodySize": int(size) if row["size_source"] == "content-length" else -1,
         },
@@ -150,8 +152,8 @@ def har(session: Session, *, redact: bool = True,
     session : telemetry_lab.Session
         A recording.
     redact : bool
-        Replace the values of :data:`REDACTED_HEADERS` with ``[redacted]`` (default). Pass
-        ``False`` to keep them: the file then holds credentials.
+        Replace credentials with ``[redacted]`` wherever they sit (default; the module
+        docstring lists where). Pass ``False`` to keep everything: the file then holds them.
     navs : pandas.DataFrame, optional
         The session's :func:`~telemetry_lab.metrics.navigations.navigations`, if computed.
 
@@ -176,7 +178,7 @@ def har(session: Session, *, redact: bool = True,
         require_frame(navs, "navigations", function="har", argument="navs")
     navs = navigations(session) if navs is None else navs
     reqs = requests(session, navs=navs)
-    pages, refs = _pages(navs)
+    pages, refs = _pages(navs, redact)
     following = reqs.sort_values(["target_id", "request_id", "hop"], kind="stable")
     next_url = following.groupby(["target_id", "request_id"], dropna=False)["url"].shift(-1)
     redirect_to = next_url.reindex(reqs.index).fillna("").to_numpy(object)
@@ -205,7 +207,7 @@ def to_har(session: Session, path: str | Path, *, redact: bool = True) -> Path:
     path : str or pathlib.Path
         File to write (UTF-8 JSON).
     redact : bool
-        Replace cookie and authorization header values (default); ``False`` keeps them.
+        Replace credentials (default, see :func:`har`); ``False`` keeps everything.
 
     Examples
     --------
@@ -219,3 +221,6 @@ def to_har(session: Session, path: str | Path, *, redact: bool = True) -> Path:
     path = Path(path)
     path.write_text(json.dumps(har(session, redact=redact), ensure_ascii=False), "utf-8")
     return path
+
+
+__all__ = ["REDACTED", "har", "to_har"]

@@ -13,11 +13,16 @@ Examples
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from telemetry_lab.schema import TIMESTAMP
+
+if TYPE_CHECKING:
+    from telemetry_lab.session import Session
 
 STRING = pd.ArrowDtype(pa.string())
 INT64 = pd.ArrowDtype(pa.int64())
@@ -42,3 +47,13 @@ def arrow(values: np.ndarray | pd.Series, dtype: pd.ArrowDtype) -> pd.Series:
     """``values`` as an Arrow-backed series of ``dtype`` (NaN and None become null)."""
     array = pa.array(values, type=dtype.pyarrow_dtype, from_pandas=True)
     return pd.Series(pd.arrays.ArrowExtensionArray(array))
+
+
+def select(session: Session, event_type: str, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Only ``columns`` of an event type's table as a DataFrame, in stream order.
+
+    For the large types (requests with headers, screenshots with their PNG) this skips
+    converting what a metric does not read.
+    """
+    table = session.table(event_type, allow_missing=True)
+    return table.select(list(columns)).to_pandas(types_mapper=pd.ArrowDtype)

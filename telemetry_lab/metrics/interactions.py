@@ -1,24 +1,29 @@
-"""Interactions and the INP proxy: time from a click or key press to the next visual signal.
+"""One row per input answering "what did this click do", and each input's response time.
 
-INP itself is not measurable from the stream (it carries no event-timing entries). The **INP
-proxy** measures, per ``interaction_click`` / ``interaction_key``, the delay until the next visual
-signal of the same navigation: a layout shift, an LCP candidate (their performance-timeline time)
-or a screenshot (its ``ts``). A signal is only attributed to an input when it comes before the
-next input, and screenshots the monitor took for a page-lifecycle event or an uncaught exception
-(their ``source_event``) are not responses to input. Like web-vitals, the navigation's value is
-the longest delay after dropping one outlier per 50 interactions. It is a proxy, named as such
-everywhere.
+Inputs and their effects are those of :mod:`telemetry_lab.metrics.effects` (same window, same
+attribution rule). The **response time** (``response_ms``) of an input is the delay until the
+page visibly reacted: its first visual effect inside its effects window (a navigation it caused,
+a layout shift, an LCP candidate, a screenshot it triggered). It includes deliberate delays such
+as a fetch or a timer, and it is **not INP**: the stream carries no event-timing entries, so INP
+is not measurable from it, and this value is never rated with INP's thresholds. Per navigation,
+:func:`responses` gives the worst response of its clicks and key presses, and with agent
+commands present the worst **input latency** (command sent to the page's interaction event).
 
 Examples
 --------
 >>> import telemetry_lab
 >>> from telemetry_lab.metrics.interactions import interactions
 >>> table = interactions(telemetry_lab.load_sample())
->>> table[["nav_seq", "kind", "selector", "next_signal", "proxy_ms"]].head(3)
-   nav_seq   kind       selector   next_signal  proxy_ms
-0        1  click      .card-img          <NA>      <NA>
-1        2  click  #reviews-more  layout_shift   126.423
-2        2  click       #thumb-3          <NA>      <NA>
+>>> clicks = table[table["kind"].eq("click").to_numpy(bool)].reset_index(drop=True)
+>>> clicks[["nav_seq", "selector", "requests", "first_visual", "response_ms"]]
+   nav_seq       selector  requests  first_visual  response_ms
+0        1      .card-img         2    navigation       120.26
+1        2  #reviews-more         1  layout_shift      126.423
+2        2       #thumb-3         1          <NA>         <NA>
+3        2           #qty         0          <NA>         <NA>
+4        2   #add-to-cart         3    navigation      907.688
+>>> clicks["navigated_to"].str.removeprefix("http://127.0.0.1:36621").tolist()
+['/shop/product/trail-runner-2', <NA>, <NA>, <NA>, '/shop/cart']
 """
 
 from __future__ import annotations
@@ -29,139 +34,130 @@ import numpy as np
 import pandas as pd
 
 from telemetry_lab.checks import require_frame, require_session
-from telemetry_lab.metrics.columns import BOOL, FLOAT64, INT64, STRING, arrow, from_micros, micros
-from telemetry_lab.metrics.navigations import assign_navigation, navigations
+from telemetry_lab.metrics.columns import BOOL, FLOAT64, INT64, STRING, arrow, from_micros
+from telemetry_lab.metrics.effects import WINDOW_MS, attribute, candidates, inputs
+from telemetry_lab.metrics.navigations import navigations
 
 if TYPE_CHECKING:
     from telemetry_lab.session import Session
 
-#: Interaction event types and their ``kind`` label (scrolls do not count, as in web-vitals).
-INPUTS: dict[str, str] = {"interaction_click": "click", "interaction_key": "key"}
-
-#: Visual signal event types and their label.
-SIGNALS: dict[str, str] = {
-    "page_layout_shift": "layout_shift",
-    "page_lcp": "lcp_candidate",
-    "monitor_screenshot": "screenshot",
-}
-
-#: Screenshot triggers that are not a response to input (``monitor_screenshot.source_event``).
-UNPROMPTED_SCREENSHOTS = frozenset({
-    "Page.loadEventFired", "Page.domContentEventFired", "Page.frameNavigated",
-    "Runtime.exceptionThrown", "Target.attachedToTarget",
-})
-
-#: One outlier is dropped per this many interactions (web-vitals' p98 estimate).
-OUTLIERS_PER = 50
-
+#: Input kinds whose response counts towards a navigation's ``response_ms``.
+RESPONSIVE: tuple[str, ...] = ("click", "key")
 _KEY = ["target_id", "nav_seq"]
+#: Summary columns: (column, effects counted).
+_COUNTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("effects", ()),
+    ("requests", ("request",)),
+    ("failed_requests", ("request_failed",)),
+    ("layout_shifts", ("layout_shift",)),
+    ("console_errors", ("console_error", "exception")),
+)
 
 
-def _owned(session: Session, types: dict[str, str], navs: pd.DataFrame) -> pd.DataFrame:
-    """Events of ``types`` with their navigation key, label and time (µs, timeline first)."""
-    parts = []
-    for event_type, label in types.items():
-        frame = session.frame(event_type, allow_missing=True)
-        if event_type == "monitor_screenshot":
-            frame = frame[~frame["source_event"].isin(UNPROMPTED_SCREENSHOTS).to_numpy(bool)]
-        ts = micros(frame["ts"])
-        timeline = micros(frame["time"]) if "time" in frame.columns else ts
-        parts.append(pd.DataFrame({
-            "seq": frame["seq"].to_numpy("int64"),
-            "ts": from_micros(ts),
-            "target_id": frame["target_id"].to_numpy(object),
-            "loader_id": frame["loader_id"].to_numpy(object),
-            "nav_seq": frame["nav_seq"].to_numpy("float64", na_value=np.nan),
-            "label": label,
-            "t": np.where(np.isnan(timeline), ts, timeline),
-            "selector": frame["selector"].to_numpy(object) if "selector" in frame else None,
-            "key": frame["key"].to_numpy(object) if "key" in frame else None,
-        }))
-    table = pd.concat(parts, ignore_index=True)
-    owner = assign_navigation(table, navs)
-    table = table.assign(
-        target_id=owner["target_id"], nav_seq=owner["nav_seq"], start=micros(owner["nav_start"])
-    )
-    return table[table["nav_seq"].notna().to_numpy()].sort_values("t", kind="stable")
-
-
-def interactions(session: Session, *, navs: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Every click and key press with its INP proxy delay.
+def interactions(session: Session, *, window_ms: float = WINDOW_MS,
+                 navs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every input (clicks, key presses, scrolls, agent commands) with what it caused.
 
     Parameters
     ----------
     session : telemetry_lab.Session
         A recording.
+    window_ms : float, default 1000
+        The effects window (see :func:`~telemetry_lab.metrics.effects.effects`).
     navs : pandas.DataFrame, optional
-        The session's :func:`~telemetry_lab.metrics.navigations.navigations`, when already
-        computed.
+        The session's :func:`~telemetry_lab.metrics.navigations.navigations`, if computed.
 
     Returns
     -------
     pandas.DataFrame
-        One row per interaction of a known navigation, in time order: ``seq``, ``target_id``,
-        ``nav_seq``, ``kind`` (``click`` or ``key``), ``selector``, ``key``, ``at_ms`` (ms after
-        the navigation start), ``next_signal`` (``layout_shift``, ``lcp_candidate`` or
-        ``screenshot``; null when nothing visual followed in the navigation), ``proxy_ms``
-        (the INP proxy delay), ``counted`` (the interaction that is the navigation's INP proxy)
-        and ``reason`` (why not: ``no visual signal``, ``next input came first`` — the next
-        signal followed a later input — or ``shorter``).
+        One row per input in time order: ``seq``, ``ts``, ``target_id``, ``nav_seq`` (null
+        before the tab's first navigation), ``kind`` (``click``, ``key``, ``scroll``,
+        ``command``), ``selector`` (a command's method), ``key``, ``at_ms`` (after the
+        navigation start); what it caused: ``effects`` (all of them), ``requests``,
+        ``failed_requests``, ``navigated_to`` (URL of the navigation it caused),
+        ``tab_opened`` (id of the tab it opened), ``layout_shifts``, ``console_errors``
+        (``console.error`` and uncaught exceptions), ``first_visual`` (the first visual
+        effect) and ``response_ms`` (delay to it: until the page visibly reacted, including
+        deliberate delays such as a fetch; not INP); the agent lane: ``command_seq`` (the
+        command that produced a page input), ``produced_seq`` (the page input or navigation a
+        command produced), ``input_latency_ms`` (command to page input); ``unreliable`` (the
+        window overlaps a monitor disconnect: effects may be missing) and ``worst`` (the click
+        or key press that is its navigation's ``response_ms``).
 
     Examples
     --------
     >>> import telemetry_lab
-    >>> table = interactions(telemetry_lab.load_sample())
-    >>> table.loc[table["counted"], ["nav_seq", "selector", "proxy_ms"]]
-       nav_seq       selector  proxy_ms
-    1        2  #reviews-more   126.423
+    >>> agent = interactions(telemetry_lab.load_sample("agent"))
+    >>> clicks = agent[agent["kind"].eq("click").to_numpy(bool)].reset_index(drop=True)
+    >>> clicks[["seq", "selector", "command_seq", "input_latency_ms"]].head(3)
+       seq   selector  command_seq  input_latency_ms
+    0   25  #username           24             9.864
+    1   46  #password           45             2.657
+    2   51   #sign-in           50              5.88
     """
     require_session(session, function="interactions")
     if navs is not None:
         require_frame(navs, "navigations", function="interactions", argument="navs")
+    require_session(session, function="interactions")
+    if navs is not None:
+        require_frame(navs, "navigations", function="interactions", argument="navs")
     navs = navigations(session) if navs is None else navs
-    inputs = _owned(session, INPUTS, navs)
-    signals = _owned(session, SIGNALS, navs)[[*_KEY, "t", "label"]]
-    joined = pd.merge_asof(
-        inputs, signals.rename(columns={"t": "signal_t", "label": "next_signal"}),
-        left_on="t", right_on="signal_t", by=_KEY, direction="forward",
-        allow_exact_matches=False,
-    )
-    next_input = joined.groupby(_KEY, sort=False, dropna=False)["t"].shift(-1).to_numpy()
-    belongs = ~(joined["signal_t"].to_numpy("float64") > next_input)  # NaN: no next input
-    proxy = np.where(belongs, (joined["signal_t"] - joined["t"]).to_numpy("float64") / 1e3, np.nan)
-    counted = _pick(joined[_KEY], proxy)
-    reason = np.full(len(proxy), None, dtype=object)
-    reason[~counted] = "shorter"
-    reason[np.isnan(proxy)] = "no visual signal"
-    reason[~belongs] = "next input came first"
-    return pd.DataFrame({
-        "seq": arrow(joined["seq"], INT64),
-        "target_id": arrow(joined["target_id"], STRING),
-        "nav_seq": arrow(joined["nav_seq"], INT64),
-        "kind": arrow(joined["label"], STRING),
-        "selector": arrow(joined["selector"], STRING),
-        "key": arrow(joined["key"], STRING),
-        "at_ms": arrow(np.round((joined["t"] - joined["start"]).to_numpy() / 1e3, 3), FLOAT64),
-        "next_signal": arrow(joined["next_signal"], STRING),
-        "proxy_ms": arrow(np.round(proxy, 3), FLOAT64),
-        "counted": arrow(counted, BOOL),
-        "reason": arrow(reason, STRING),
+    table = inputs(session, navs, window_ms=window_ms)
+    pairs = attribute(table, candidates(session, navs), window_ms=window_ms)
+    return summarise(table, pairs)
+
+
+def summarise(table: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
+    """The frame of :func:`interactions` from effects' ``inputs`` and ``attribute`` (pure)."""
+    seqs = pd.Index(table["seq"].to_numpy("int64"))
+    out = pd.DataFrame({
+        "seq": arrow(table["seq"], INT64),
+        "ts": from_micros(table["t"].to_numpy("float64")),
+        "target_id": arrow(table["target_id"], STRING),
+        "nav_seq": arrow(table["nav_seq"], INT64),
+        "kind": arrow(table["kind"], STRING),
+        "selector": arrow(table["selector"], STRING),
+        "key": arrow(table["key"], STRING),
+        "at_ms": arrow(np.round((table["t"] - table["nav_start"]).to_numpy("float64") / 1e3, 3),
+                       FLOAT64),
     })
+    caused = pairs[pairs["effect"].ne("interaction").to_numpy(bool)]
+    for column, kinds in _COUNTS:
+        hit = caused if not kinds else caused[caused["effect"].isin(kinds).to_numpy(bool)]
+        counts = hit.groupby("input_seq").size().reindex(seqs).fillna(0)
+        out[column] = arrow(counts.to_numpy("int64"), INT64)
+    for column, effect, field in (("navigated_to", "navigation", "url"),
+                                  ("tab_opened", "tab_opened", "detail")):
+        hit = pairs[pairs["effect"].eq(effect).to_numpy(bool)].drop_duplicates("input_seq")
+        values = hit.set_index("input_seq")[field].reindex(seqs).to_numpy(object)
+        if field == "detail":
+            values = pd.Series(values).str.removeprefix("tab ").to_numpy(object)
+        out[column] = arrow(values, STRING)
+    visual = pairs[pairs["visual"].to_numpy(bool)].sort_values("delay_us", kind="stable")
+    first = visual.drop_duplicates("input_seq").set_index("input_seq").reindex(seqs)
+    out["first_visual"] = arrow(first["effect"].to_numpy(object), STRING)
+    response = np.round(first["delay_us"].to_numpy("float64") / 1e3, 3)
+    out["response_ms"] = arrow(response, FLOAT64)
+    out["command_seq"] = arrow(table["command_seq"], INT64)
+    out["produced_seq"] = arrow(table["produced_seq"], INT64)
+    out["input_latency_ms"] = arrow(table["input_latency_ms"], FLOAT64)
+    out["unreliable"] = arrow(table["unreliable"], BOOL)
+    out["worst"] = arrow(_worst(table, response), BOOL)
+    return out
 
 
-def _pick(keys: pd.DataFrame, proxy: np.ndarray) -> np.ndarray:
-    """The interaction web-vitals would report per navigation: longest after dropping outliers."""
-    frame = keys.assign(proxy=proxy)
-    groups = frame.groupby(_KEY, sort=False, dropna=False)
-    rank = groups["proxy"].rank(method="first", ascending=False).to_numpy() - 1
-    measured = groups["proxy"].transform("count").to_numpy()
-    total = groups["proxy"].transform("size").to_numpy()
-    index = np.minimum(measured - 1, total // OUTLIERS_PER)
-    return np.asarray(rank == index)
+def _worst(table: pd.DataFrame, response: np.ndarray) -> np.ndarray:
+    """The responsive input with the longest response of each navigation (the first on ties)."""
+    eligible = table["kind"].isin(RESPONSIVE).to_numpy(bool) & ~np.isnan(response)
+    frame = pd.DataFrame({"target_id": table["target_id"].to_numpy(object),
+                          "nav_seq": table["nav_seq"].to_numpy("float64"),
+                          "response": np.where(eligible, response, np.nan)})
+    rank = frame.groupby(_KEY, dropna=False)["response"].rank(method="first", ascending=False)
+    return np.asarray(eligible & (rank.to_numpy() == 1))
 
 
-def inp_proxy(table: pd.DataFrame) -> pd.DataFrame:
-    """Per navigation: ``inp_proxy_ms`` (the counted interaction's delay) and ``interactions``.
+def responses(table: pd.DataFrame) -> pd.DataFrame:
+    """Per navigation: the worst response and input latency of its clicks and key presses.
 
     Parameters
     ----------
@@ -171,19 +167,31 @@ def inp_proxy(table: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per ``(target_id, nav_seq)`` with at least one interaction.
+        One row per ``(target_id, nav_seq)`` with inputs: ``response_ms`` (the longest
+        ``response_ms`` of its clicks and key presses: until the page visibly reacted; not
+        INP, never rated), ``input_latency_ms`` (the longest agent command to page input
+        delay; null without agent commands) and ``interactions`` (clicks and key presses).
 
     Examples
     --------
     >>> import telemetry_lab
-    >>> inp_proxy(interactions(telemetry_lab.load_sample()))
-                              target_id  nav_seq  inp_proxy_ms  interactions
-    0  854EADA1AAF6D55D74FA4B5C32D6EE27        1          <NA>             1
-    1  854EADA1AAF6D55D74FA4B5C32D6EE27        2       126.423             6
+    >>> worst = responses(interactions(telemetry_lab.load_sample("agent")))
+    >>> worst[["nav_seq", "response_ms", "input_latency_ms", "interactions"]]
+       nav_seq  response_ms  input_latency_ms  interactions
+    0        1       282.46            27.262             8
+    1        2       90.065            34.914             7
+    2        3      209.524             5.108             3
     """
-    groups = table.groupby(_KEY, sort=True, dropna=False)
-    counted = table[table["counted"].to_numpy(dtype=bool)].set_index(_KEY)["proxy_ms"]
-    out = groups.size().rename("interactions").to_frame()
-    out.insert(0, "inp_proxy_ms", counted.reindex(out.index).astype(FLOAT64))
+    require_frame(table, "interactions", function="responses", argument="table")
+    mine = table[table["kind"].isin(RESPONSIVE).to_numpy(bool) & table["nav_seq"].notna()
+                 .to_numpy(bool)]
+    groups = mine.groupby(_KEY, sort=True)
+    out = pd.DataFrame({
+        "response_ms": groups["response_ms"].max(),
+        "input_latency_ms": groups["input_latency_ms"].max(),
+        "interactions": groups.size(),
+    })
+    out["response_ms"] = out["response_ms"].astype(FLOAT64)
+    out["input_latency_ms"] = out["input_latency_ms"].astype(FLOAT64)
     out["interactions"] = out["interactions"].astype(INT64)
     return out.reset_index()

@@ -9,7 +9,11 @@
   else ``load_time`` (e.g. cross-origin images without ``Timing-Allow-Origin``), minus the
   navigation start (see :mod:`telemetry_lab.metrics.navigations`: a few ms late, so LCP reads
   a few ms low).
-- **INP proxy**: see :mod:`telemetry_lab.metrics.interactions`; not INP.
+- **Response** (``response_ms``): the worst delay, over the navigation's clicks and key
+  presses, until the page visibly reacted (see :mod:`telemetry_lab.metrics.interactions`). It
+  includes deliberate delays such as a fetch; it is not INP (not measurable from the stream) and
+  is never rated. ``input_latency_ms``: the worst delay from an agent command to the page's
+  interaction event (null without agent commands).
 
 A value equal to a rating boundary gets the better rating.
 
@@ -36,7 +40,6 @@ import pandas as pd
 
 from telemetry_lab.checks import require_frame, require_session
 from telemetry_lab.metrics.columns import BOOL, FLOAT64, INT64, STRING, arrow, from_micros, micros
-from telemetry_lab.metrics.interactions import inp_proxy, interactions
 from telemetry_lab.metrics.navigations import assign_navigation, navigations
 
 if TYPE_CHECKING:
@@ -299,7 +302,7 @@ def lcp_candidates(session: Session, *, navs: pd.DataFrame | None = None) -> pd.
 
 
 def vitals(session: Session, *, navs: pd.DataFrame | None = None) -> pd.DataFrame:
-    """LCP, CLS and the INP proxy of every navigation, rated as web-vitals rates them.
+    """LCP and CLS of every navigation, rated as web-vitals rates them, and its worst response.
 
     Parameters
     ----------
@@ -321,18 +324,20 @@ def vitals(session: Session, *, navs: pd.DataFrame | None = None) -> pd.DataFram
         ``lcp_url``, ``lcp_size``, ``lcp_rating`` (null when no candidate counted); ``cls``,
         ``cls_rating``, ``cls_window_start_ms`` and ``cls_window_end_ms`` (first and last shift
         of the winning session window), ``cls_shifts`` (shifts in that window);
-        ``inp_proxy_ms``, ``inp_proxy_rating`` (the INP proxy, rated with INP's thresholds:
-        not INP) and ``interactions`` (clicks and key presses).
+        ``response_ms`` (the worst response of its clicks and key presses: until the page
+        visibly reacted, including deliberate delays such as a fetch; not INP, never rated),
+        ``input_latency_ms`` (worst agent command to interaction delay; null without agent
+        commands) and ``interactions`` (clicks and key presses).
 
     Examples
     --------
     >>> import telemetry_lab
     >>> v = vitals(telemetry_lab.load_sample())
-    >>> v[["nav_seq", "lcp_rating", "cls_shifts", "inp_proxy_ms", "interactions"]]
-       nav_seq lcp_rating  cls_shifts  inp_proxy_ms  interactions
-    0        1       good           1          <NA>             1
-    1        2       good           1       126.423             6
-    2        3       good           0          <NA>             0
+    >>> v[["nav_seq", "lcp_rating", "cls_shifts", "response_ms", "interactions"]]
+       nav_seq lcp_rating  cls_shifts  response_ms  interactions
+    0        1       good           1       120.26             1
+    1        2       good           1      907.688             6
+    2        3       good           0         <NA>             0
     """
     require_session(session, function="vitals")
     if navs is not None:
@@ -355,8 +360,15 @@ def vitals(session: Session, *, navs: pd.DataFrame | None = None) -> pd.DataFram
     out["cls_window_start_ms"] = window["time_ms"].min().reindex(out.index)
     out["cls_window_end_ms"] = window["time_ms"].max().reindex(out.index)
     out["cls_shifts"] = window.size().reindex(out.index).fillna(0).astype(INT64)
-    inp = inp_proxy(interactions(session, navs=navs)).set_index(_KEY)
-    out["inp_proxy_ms"] = inp["inp_proxy_ms"].reindex(out.index)
-    out["inp_proxy_rating"] = rate(out["inp_proxy_ms"], "inp").set_axis(out.index)
-    out["interactions"] = inp["interactions"].reindex(out.index).fillna(0).astype(INT64)
+    # effects attributes shifts and LCP candidates with this module's functions
+    from telemetry_lab.metrics.effects import WINDOW_MS, attribute, candidates, inputs
+    from telemetry_lab.metrics.interactions import responses, summarise
+
+    table = inputs(session, navs, window_ms=WINDOW_MS)
+    pairs = attribute(table, candidates(session, navs, shifts=shifts, lcp=lcp,
+                                        visual_only=True), window_ms=WINDOW_MS)
+    worst = responses(summarise(table, pairs)).set_index(_KEY)
+    out["response_ms"] = worst["response_ms"].reindex(out.index)
+    out["input_latency_ms"] = worst["input_latency_ms"].reindex(out.index)
+    out["interactions"] = worst["interactions"].reindex(out.index).fillna(0).astype(INT64)
     return out.reset_index()

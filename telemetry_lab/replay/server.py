@@ -1,8 +1,14 @@
-"""The HTTP server: routes, bearer check, injected failures, and the SSE stream with faults."""
+"""The HTTP server: routes, Host and bearer checks, injected failures, the SSE stream with faults.
+
+It answers only requests addressed to it by a loopback name (``Host`` 127.0.0.1, localhost or
+[::1], with its own port or none; anything else gets 421), so a web page cannot read it through
+DNS rebinding; connections idle longer than ``idle_timeout`` are closed.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 import sys
@@ -23,14 +29,27 @@ from .recording import Recording
 _PATH = re.compile(r"^/browsers/([^/]+)/telemetry/(stream|events)$")
 #: Frames written to the socket at once, at most.
 _BURST = 512
+#: The environment variable :func:`replay` reads its bearer token from when none is passed.
+TOKEN_ENV = "TELEMETRY_LAB_REPLAY_TOKEN"
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "[::1]"})
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
 
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(self.server.idle_timeout)
+
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the replay server does not log requests."""
+
+    def _host_ok(self) -> bool:
+        """Whether ``Host`` names this server by a loopback name (and its port, if any)."""
+        host = (self.headers.get("Host") or "").strip().lower()
+        port = self.server.server_address[1]
+        return host in _LOOPBACK or host in {f"{name}:{port}" for name in _LOOPBACK}
 
     def _error(self, status: int, code: str, message: str, headers: dict[str, str] | None = None
                ) -> None:
@@ -44,6 +63,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self) -> None:
+        if not self._host_ok():
+            self.close_connection = True
+            self._error(421, "misdirected_request",
+                        "this replay server answers only Host 127.0.0.1, localhost or [::1]")
+            return
         url = urlsplit(self.path)
         match = _PATH.match(url.path)
         if match is None:
@@ -190,16 +214,18 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, port: int, feeds: dict[str, Feed], api_key: str | None,
-                 keepalive: float) -> None:
+                 keepalive: float, idle_timeout: float) -> None:
         self.feeds = feeds
         self.api_key = api_key
         self.keepalive = keepalive
+        self.idle_timeout = idle_timeout
         self.closing = threading.Event()
         super().__init__(("127.0.0.1", port), _Handler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        """Clients hanging up (after a fault, say) are part of the job; anything else is shown."""
-        if not isinstance(sys.exc_info()[1], ConnectionError):
+        """Clients hanging up (after a fault, say) or idling out are part of the job; anything
+        else is shown."""
+        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
             super().handle_error(request, client_address)
 
 
@@ -213,6 +239,11 @@ class ReplayServer:
         self._thread = threading.Thread(target=server.serve_forever, name="telemetry-replay",
                                         daemon=True)
         self._thread.start()
+
+    @property
+    def token(self) -> bool:
+        """Whether requests must carry the bearer token."""
+        return self._server.api_key is not None
 
     @property
     def feed(self) -> Feed:
@@ -256,6 +287,7 @@ def replay(
     keepalive: float = 15.0,
     speed: float | None = None,
     faults: Faults | None = None,
+    idle_timeout: float = 60.0,
 ) -> ReplayServer:
     """Serve ``recording`` as browser session ``browser_id`` on ``http://127.0.0.1:port``.
 
@@ -268,7 +300,8 @@ def replay(
     port
         0 picks a free port (see :attr:`ReplayServer.url`).
     api_key
-        When set, requests must carry ``Authorization: Bearer <api_key>`` (else 401).
+        When set, requests must carry ``Authorization: Bearer <api_key>`` (else 401). Defaults
+        to the ``TELEMETRY_LAB_REPLAY_TOKEN`` environment variable (unset: no check).
     ring
         How many recent events the stream can still send (Kernel keeps about 1,024); older ones
         are only in the history endpoint. None keeps them all.
@@ -279,6 +312,8 @@ def replay(
         real time, ``10.0`` ten times faster. The clock starts at the first stream request.
     faults
         What to break (see :class:`Faults`).
+    idle_timeout
+        Seconds a connection may send nothing (or not read what is sent) before it is closed.
 
     Returns
     -------
@@ -286,7 +321,9 @@ def replay(
         Already serving; stop it with :meth:`ReplayServer.stop` or a ``with`` block.
     """
     feed = Feed(Recording.load(recording), ring=ring, speed=speed, faults=faults or Faults())
-    return ReplayServer(_Server(port, {browser_id: feed}, api_key, keepalive), browser_id)
+    token = api_key if api_key is not None else os.environ.get(TOKEN_ENV) or None
+    server = _Server(port, {browser_id: feed}, token, keepalive, idle_timeout)
+    return ReplayServer(server, browser_id)
 
 
 __all__ = ["ReplayServer", "replay"]
