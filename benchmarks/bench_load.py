@@ -13,9 +13,11 @@ with the toolkit cycled with fresh seqs, timestamps and ids, as NDJSON and as SS
   column materialised as an Arrow table), the peer a user would pick.
 
 Each measurement runs in a fresh subprocess so that its peak RSS is its own; each path is measured
-``--repeat`` times (the naive baseline once: it is an order of magnitude slower) and the median
-is printed, with events/s, the ratio to ``read_ndjson`` and peak RSS as a multiple of the file.
-The machine may be shared: compare ratios, which are taken in the same run, not absolute rates.
+``--repeat`` times, in rounds that run every path in turn (the naive baseline only in the first:
+it is an order of magnitude slower), and the median
+is printed, with events/s, CPU seconds (all threads), the ratio to ``read_ndjson`` and peak RSS
+as a multiple of the file. The machine may be shared: compare ratios, which are taken in the same
+run, not absolute rates; CPU seconds move less than wall time under load.
 
 Usage: ``python benchmarks/bench_load.py [--events N] [--file PATH] [--repeat N] [--keep DIR]``
 """
@@ -40,11 +42,14 @@ import pyarrow.json as pj
 import telemetry_lab
 path, how = sys.argv[1], sys.argv[2]
 start = time.perf_counter()  # imports are not timed: the same libraries load on every path
+cpu = time.process_time()
 if how == "arrow":
     events = pj.read_json(path).num_rows
 elif how == "duckdb":
     query = "SELECT * FROM read_json(?, format='newline_delimited')"
-    events = duckdb.execute(query, [path]).fetch_arrow_table().num_rows  # materialised
+    result = duckdb.execute(query, [path])
+    table = result.to_arrow_table() if hasattr(result, "to_arrow_table") else result.arrow()
+    events = table.num_rows  # every column materialised
 elif how == "baseline":
     with open(path, "rb") as handle:
         records = [json.loads(line) for line in handle if line.strip()]
@@ -53,9 +58,9 @@ elif how == "baseline":
 else:
     session = getattr(telemetry_lab, how)(path)
     events = len(session)
-seconds = time.perf_counter() - start
+seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(json.dumps({"events": events, "seconds": seconds, "rss": rss}))
+print(json.dumps({"events": events, "seconds": seconds, "cpu": cpu, "rss": rss}))
 """
 
 
@@ -69,10 +74,18 @@ def measure(path: Path, how: str) -> dict[str, float]:
     return result
 
 
-def median_of(path: Path, how: str, repeat: int) -> dict[str, float]:
-    """The run with the median time among ``repeat`` runs."""
-    runs = sorted((measure(path, how) for _ in range(repeat)), key=lambda r: r["seconds"])
-    return runs[len(runs) // 2]
+def medians(runs: list[tuple[str, Path, str, int]], repeat: int) -> dict[str, dict[str, float]]:
+    """For each path of ``runs``, its run with the median time.
+
+    Rounds run every path in turn (a path runs only in the first ``its repeat`` rounds), so that
+    a change of load on a shared machine hits every path alike.
+    """
+    results: dict[str, list[dict[str, float]]] = {how: [] for _, _, how, _ in runs}
+    for round_ in range(repeat):
+        for _, path, how, times in runs:
+            if round_ < times:
+                results[how].append(measure(path, how))
+    return {how: sorted(r, key=lambda x: x["seconds"])[len(r) // 2] for how, r in results.items()}
 
 
 def _ndjson_copy(sse: Path, folder: Path) -> Path:
@@ -121,13 +134,15 @@ def main(argv: list[str] | None = None) -> None:
     ]
     ours = None
     rates = {}
-    for label, path, how, repeat in runs:
-        result = median_of(path, how, repeat)
+    measured = medians(runs, args.repeat)
+    for label, path, how, _ in runs:
+        result = measured[how]
         rate = rates[how] = result["events"] / result["seconds"]
         ours = ours or rate
         size = path.stat().st_size
         print(f"{label:<34} {result['events']:>9,.0f} events {result['seconds']:7.2f} s "
-              f"{rate:>10,.0f} events/s  peak RSS {result['rss'] / 1e6:7,.0f} MB "
+              f"(CPU {result['cpu']:6.2f} s) {rate:>8,.0f} events/s  "
+              f"peak RSS {result['rss'] / 1e6:6,.0f} MB "
               f"({result['rss'] / size:.2f}x file)  ours/this {ours / rate:5.2f}x")
     if "read_sse" in rates:
         print(f"read_sse / read_ndjson: {rates['read_sse'] / rates['read_ndjson']:.2f}x; "

@@ -97,9 +97,13 @@ def nesting_depth(text: bytes) -> int:
     return int(np.cumsum(steps).max(initial=0))
 
 
-def too_deep(text: bytes) -> str | None:
-    """The reason ``text`` nests too deep to be read (see :data:`MAX_DEPTH`), or None."""
-    if text.count(b"[") + text.count(b"{") <= MAX_DEPTH:
+def too_deep(text: bytes, *, unless_opens: int = MAX_DEPTH) -> str | None:
+    """The reason ``text`` nests too deep to be read (see :data:`MAX_DEPTH`), or None.
+
+    Text with at most ``unless_opens`` brackets opening an array or object is not looked into
+    (None): it cannot nest deeper than that.
+    """
+    if text.count(b"[") + text.count(b"{") <= unless_opens:
         return None
     depth = nesting_depth(text)
     if depth <= MAX_DEPTH:

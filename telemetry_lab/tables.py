@@ -47,6 +47,13 @@ from .schema import event_type
 _TYPE_RE = re.compile(rb'"type"\s*:\s*"([^"\\]*)"')
 _BLOCK = 1 << 20
 _MAX_PENDING = 16
+#: At most this many bytes of joined lines wait for a worker: when workers fall behind (a busy
+#: machine), the caller waits instead of framing ahead and holding ever more of the input.
+_MAX_PENDING_BYTES = 24 << 20
+#: A type's lines wait until this many bytes of them have arrived (or a snapshot is taken) and
+#: are then parsed in one call: each parse has a fixed cost, which rare types would otherwise
+#: pay in every batch.
+_PARSE_BYTES = 2 << 20
 _EXECUTOR: ThreadPoolExecutor | None = None
 
 
@@ -56,11 +63,11 @@ def _executor() -> ThreadPoolExecutor:
         _EXECUTOR = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="telemetry_lab")
     return _EXECUTOR
 
-#: Lines longer than this are checked for nesting before the JSON reader sees them (its
-#: recursion overflows the stack past some 10,000 levels and its type inference slows with the
-#: cube of the depth); a shorter line nests at most half as deep, which the reader parses in a
-#: fraction of a second, and nesting beyond :data:`~telemetry_lab.decode.MAX_DEPTH` then shows in
-#: the parsed types.
+#: Lines longer than this with more than half as many opening brackets are checked for nesting
+#: before the JSON reader sees them (its recursion overflows the stack past some 10,000 levels and
+#: its type inference slows with the cube of the depth); any other line nests at most half as
+#: deep, which the reader parses in a fraction of a second, and nesting beyond
+#: :data:`~telemetry_lab.decode.MAX_DEPTH` then shows in the parsed types.
 _CHECK_DEPTH_OVER = 2048
 _UTF8_REPLACED = ("invalid UTF-8 replaced by U+FFFD (as EventSource decodes); "
                   "the rest of the event is as sent")
@@ -221,10 +228,13 @@ class Parsed:
     lines: dict[int, bytes] = field(default_factory=dict)
 
 
-def _deep(lines: Sequence[bytes], *, over: int) -> dict[int, str]:
-    """Lines longer than ``over`` bytes that nest too deep, with the reason."""
+def _deep(lines: Sequence[bytes], *, over: int, unless_opens: int = MAX_DEPTH
+          ) -> dict[int, str]:
+    """Lines longer than ``over`` bytes that nest too deep, with the reason (lines with at most
+    ``unless_opens`` opening brackets are not looked into)."""
     return {i: reason for i, line in enumerate(lines)
-            if len(line) > over and (reason := too_deep(line)) is not None}
+            if len(line) > over
+            and (reason := too_deep(line, unless_opens=unless_opens)) is not None}
 
 
 def _parse(name: str, lines: Sequence[bytes], rows: np.ndarray, out: Parsed) -> None:
@@ -233,7 +243,7 @@ def _parse(name: str, lines: Sequence[bytes], rows: np.ndarray, out: Parsed) -> 
     ``rows`` are the lines' indices in the block :func:`parse_block` was given.
     """
     if max(map(len, lines)) > _CHECK_DEPTH_OVER:
-        deep = _deep(lines, over=_CHECK_DEPTH_OVER)
+        deep = _deep(lines, over=_CHECK_DEPTH_OVER, unless_opens=_CHECK_DEPTH_OVER // 2)
         if deep:
             _drop(name, lines, rows, deep, out)
             return
@@ -287,9 +297,10 @@ def _finish(name: str, raw: pa.Table, rows: np.ndarray, line: Callable[[int], by
     """
     table = reshape(name, raw)
     other, reasons = _row_problems(table, name)
-    good = np.array([r is None for r in reasons], bool)
-    for row in np.flatnonzero(~good):
-        _bad(out, int(rows[row]), line(int(row)), str(reasons[row]))
+    good = np.ones(table.num_rows, bool)
+    good[list(reasons)] = False
+    for index, reason in sorted(reasons.items()):
+        _bad(out, int(rows[index]), line(index), reason)
     for row in np.flatnonzero(other & good):
         out.reroute.setdefault(str(table["type"][int(row)]), []).append(int(rows[row]))
         out.lines[int(rows[row])] = line(int(row))
@@ -359,19 +370,18 @@ def _route(lines: Sequence[bytes]) -> dict[bytes | None, list[int]]:
     return groups
 
 
-def _row_problems(table: pa.Table, name: str) -> tuple[np.ndarray, list[str | None]]:
-    """Per row: the reason it cannot be kept, or None; rows of another type are rerouted."""
-    n = table.num_rows
-    reasons: list[str | None] = [None] * n
+def _row_problems(table: pa.Table, name: str) -> tuple[np.ndarray, dict[int, str]]:
+    """Rows of another type (to reroute), and the reason of each row that cannot be kept."""
     checks = [
         (pc.is_null(table["seq"]), "missing seq"),
         (pc.less(table["seq"], 1), "seq must be an integer ≥ 1"),
         (pc.is_null(table["type"]), "missing event.type"),
         (pc.is_null(table["ts"]), "missing event.ts"),
     ]
+    reasons: dict[int, str] = {}
     for mask, reason in checks:
         for i in np.flatnonzero(mask.fill_null(False).to_numpy(zero_copy_only=False)):
-            reasons[i] = reasons[i] or reason
+            reasons.setdefault(int(i), reason)
     other = pc.not_equal(table["type"], name).fill_null(False).to_numpy(zero_copy_only=False)
     return other, reasons
 
@@ -397,6 +407,8 @@ class TableBuilder:
         self.last_seq: int = 0
         self.events: int = 0
         self._pending: deque[tuple[Batch, str, list[int], Future[Parsed]]] = deque()
+        self._pending_bytes: deque[int] = deque()
+        self._waiting: dict[str, tuple[Batch, list[int]]] = {}
 
     def add(self, batch: Batch) -> None:
         """Queue ``batch`` for parsing; record its errors and skipped seqs.
@@ -414,8 +426,30 @@ class TableBuilder:
             if key is None:
                 self._unroutable(batch, indices)
             else:
-                self._submit(batch, key.decode(errors="replace"), indices)
+                self._queue(batch, key.decode(errors="replace"), indices)
         self._apply(keep=_MAX_PENDING)
+
+    def _queue(self, batch: Batch, name: str, indices: list[int],
+               lines: list[bytes] | None = None) -> None:
+        """Hold the lines ``indices`` of ``batch`` (or ``lines``) of type ``name`` until
+        :data:`_PARSE_BYTES` of that type are waiting, then parse them together."""
+        if lines is None:
+            lines = [batch.lines[i] for i in indices]
+        held = self._waiting.get(name)
+        if held is None:
+            held = self._waiting[name] = (Batch(positions=[], ids=[]), [0])
+        waiting, size = held
+        assert isinstance(waiting.positions, list) and waiting.ids is not None
+        waiting.lines += lines
+        waiting.positions += [batch.positions[i] for i in indices]
+        waiting.ids += [batch.ids[i] for i in indices] if batch.ids else [None] * len(lines)
+        size[0] += sum(map(len, lines))
+        if size[0] >= _PARSE_BYTES:
+            self._release(name)
+
+    def _release(self, name: str) -> None:
+        waiting, _ = self._waiting.pop(name)
+        self._submit(waiting, name, list(range(len(waiting.lines))), waiting.lines)
 
     def _submit(self, batch: Batch, name: str, indices: list[int],
                 lines: list[bytes] | None = None) -> None:
@@ -428,7 +462,7 @@ class TableBuilder:
             lines = [batch.lines[i] for i in indices]
         longest = max(map(len, lines))
         if longest > _CHECK_DEPTH_OVER:
-            deep = _deep(lines, over=_CHECK_DEPTH_OVER)
+            deep = _deep(lines, over=_CHECK_DEPTH_OVER, unless_opens=_CHECK_DEPTH_OVER // 2)
             for i, reason in deep.items():
                 self._error(batch, indices[i], reason, line=lines[i])
             if deep:
@@ -442,15 +476,24 @@ class TableBuilder:
         future = _executor().submit(parse_block, name, data, len(indices), longest)
         origin = Batch(positions=batch.positions, ids=batch.ids)  # without its lines
         self._pending.append((origin, name, indices, future))
+        self._pending_bytes.append(len(data))
 
     def flush(self) -> None:
         """Wait until every batch added so far is parsed and held."""
-        self._apply(keep=0)
+        while self._waiting or self._pending:
+            for name in list(self._waiting):
+                self._release(name)
+            self._apply(keep=0)
 
     def _apply(self, *, keep: int) -> None:
         """Take in finished parses, in arrival order, waiting while more than ``keep`` queue."""
-        while self._pending and (len(self._pending) > keep or self._pending[0][3].done()):
+        while self._pending and (
+            len(self._pending) > keep
+            or (keep and sum(self._pending_bytes) > _MAX_PENDING_BYTES)
+            or self._pending[0][3].done()
+        ):
             batch, name, indices, future = self._pending.popleft()
+            self._pending_bytes.popleft()
             parsed = future.result()
             for row, reason in parsed.bad:
                 self._error(batch, indices[row], reason, line=parsed.lines[row])
@@ -460,8 +503,8 @@ class TableBuilder:
             for table, rows in parsed.tables:
                 self._keep(name, table, batch, indices, rows)
             for other, moved in parsed.reroute.items():
-                self._submit(batch, other, [indices[r] for r in moved],
-                             [parsed.lines[r] for r in moved])
+                self._queue(batch, other, [indices[r] for r in moved],
+                            [parsed.lines[r] for r in moved])
 
     def _keep(self, name: str, table: pa.Table, batch: Batch, indices: list[int],
               rows: np.ndarray) -> None:
@@ -488,13 +531,13 @@ class TableBuilder:
         """Report rows whose SSE ``id`` is not their envelope's seq (the seq is kept)."""
         assert batch.ids is not None
         lines = np.asarray(indices)[rows]
-        ids = [batch.ids[i] for i in lines]
-        seqs = table["seq"].to_pylist()
-        for line, frame_id, seq in zip(lines, ids, seqs, strict=True):
-            if frame_id is not None and frame_id != seq:
-                reason = (f"SSE id {frame_id} disagrees with the envelope's seq {seq}; "
-                          "the event is kept under its seq")
-                self._error(batch, int(line), reason, line=b"", to=self.warnings, seq=seq)
+        ids = pa.array([batch.ids[i] for i in lines], pa.int64())
+        differ = pc.not_equal(ids, table["seq"].combine_chunks()).fill_null(False)
+        for i in np.flatnonzero(differ.to_numpy(zero_copy_only=False)):
+            seq = table["seq"][int(i)].as_py()
+            reason = (f"SSE id {ids[int(i)].as_py()} disagrees with the envelope's seq {seq}; "
+                      "the event is kept under its seq")
+            self._error(batch, int(lines[i]), reason, line=b"", to=self.warnings, seq=seq)
 
     def _repeated(self, name: str, table: pa.Table, seqs: list[int], batch: Batch,
                   lines: list[int]) -> pa.Table:
@@ -548,7 +591,7 @@ class TableBuilder:
             event = envelope.get("event") if isinstance(envelope, dict) else None
             name = event.get("type") if isinstance(event, dict) else None
             if isinstance(name, str):
-                self._submit(batch, name, [index])
+                self._queue(batch, name, [index])
             elif not isinstance(envelope, dict):
                 self._error(batch, index, f"not a JSON object: {type(envelope).__name__}")
             elif not isinstance(event, dict):

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from telemetry_lab.datasets import sample_path
 from telemetry_lab.decode import Batch, SSEDecoder
 from telemetry_lab.livestream import frame_aligned, parse_stream
+from telemetry_lab.session import Session
+from telemetry_lab.tables import TableBuilder
 
 
 def sample_sse() -> bytes:
@@ -126,3 +128,23 @@ def test_an_event_goes_out_before_a_blocking_pull() -> None:
                  max_delay=0.05)
     assert len(out) == 2 and out[0] < 0.15 and out[1] >= 0.5
     assert 0 < waited[0] <= 0.05
+
+
+def test_hostile_frames_are_bounded_and_reported_live() -> None:
+    first, second = sample_path().read_bytes().splitlines()[:2]
+    deep = (b'{"seq":3,"event":{"ts":1,"type":"page_load","data":{"x":'
+            + b"[" * 3_000 + b"]" * 3_000 + b"}}}")
+    data = (b"id: 1\ndata: " + first + b"\n\n"
+            b"id: 99999999999999999999\ndata: " + second + b"\n\n"
+            b"id: 3\ndata: " + deep + b"\n\n")
+    batches, _ = parsed(cut(data, 4096))
+    builder = TableBuilder()
+    for batch in batches:
+        builder.add(batch)
+    session = Session.from_builder(builder)
+    assert len(session) == 2
+    assert session.errors[["seq", "reason"]].values.tolist() == [
+        [3, "JSON nested 3003 levels deep; at most 200 are read"]
+    ]
+    assert session.warnings["reason"].str.contains("is not a seq").tolist() == [True]
+    assert session.gaps[["start", "end"]].values.tolist() == [[3, 3]]  # its event is lost
