@@ -1,4 +1,4 @@
-"""Core Web Vitals rules (DESIGN §5) on hand-built sessions, and web-vitals on real Chromium."""
+"""Core Web Vitals rules on hand-built sessions, and web-vitals on real Chromium."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Parquet: a directory per session, one file per event type, plus ``_session.json``.
 
-Layout (DESIGN §4)::
+Layout::
 
     <session dir>/<event type>.parquet     one per type, the table's exact Arrow schema
                                            (characters other than letters, digits, _ and -

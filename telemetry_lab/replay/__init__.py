@@ -1,6 +1,6 @@
 """A Kernel-compatible telemetry server for a recording, with fault injection.
 
-:func:`replay` serves a recording on 127.0.0.1 under the contract of the Kernel API (DESIGN §2):
+:func:`replay` serves a recording on 127.0.0.1 under the contract of the Kernel API:
 ``GET /browsers/{id}/telemetry/stream`` (SSE, ``Last-Event-ID``, ``replay=all``, a bounded ring,
 id-only frames, keepalives, the stream closing when the session ends, 404 afterwards) and
 ``GET /browsers/{id}/telemetry/events`` (paged history: ``offset`` / ``X-Next-Offset``,
