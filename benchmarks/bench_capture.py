@@ -2,7 +2,7 @@
 
 The replay server runs in its own process (``telemetry-lab replay``, as fast as possible, ring
 holding everything); the same stream is read twice: raw bytes only (the ceiling) and by
-``telemetry_lab.capture`` into typed tables. Prints events/s, MB/s, peak RSS and the ratio.
+:func:`telemetry_lab.capture` into typed tables. Prints events/s, MB/s, peak RSS and the ratio.
 
 Run: ``python benchmarks/bench_capture.py [N]``
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import requests
 
-from telemetry_lab.capture import capture
+from telemetry_lab import capture
 from telemetry_lab.datasets.synthetic import write_recording
 
 KEY = "bench"

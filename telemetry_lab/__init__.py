@@ -10,90 +10,95 @@ Examples
 
 from __future__ import annotations
 
-from .capture import (
+from telemetry_lab._capture import Capture, capture, fetch_events
+from telemetry_lab._replay import Faults, ReplayServer, replay
+from telemetry_lab.charts.console import plot_console
+from telemetry_lab.charts.filmstrip import plot_filmstrip
+from telemetry_lab.charts.fleet import plot_compare, plot_fleet
+from telemetry_lab.charts.timeline import plot_timeline
+from telemetry_lab.charts.vitals import plot_layout_shifts, plot_lcp_candidates, plot_vitals
+from telemetry_lab.charts.waterfall import plot_waterfall
+from telemetry_lab.datasets import load_sample
+from telemetry_lab.errors import (
     AuthenticationError,
     BrowserNotFound,
-    Capture,
+    BudgetError,
     CaptureError,
-    SpoolError,
-    capture,
-    fetch_events,
-)
-from .charts.console import plot_console
-from .charts.filmstrip import plot_filmstrip
-from .charts.fleet import plot_compare, plot_fleet
-from .charts.timeline import plot_timeline
-from .charts.vitals import plot_layout_shifts, plot_lcp_candidates, plot_vitals
-from .charts.waterfall import plot_waterfall
-from .datasets import load_sample
-from .errors import (
+    DatasetError,
     EventTypeNotFound,
     FormatError,
     InvalidDuration,
     ScreenshotNotFound,
+    SpoolError,
     TelemetryLabError,
     UnknownCategory,
+    UnusablePath,
     WrongInputError,
 )
-from .export.har import to_har
-from .export.parquet import read_dataset, read_parquet, write_dataset
-from .export.report import report
-from .fleet import check_budgets, compare, fleet_vitals, vitals_dataset
-from .metrics.commands import commands
-from .metrics.console import console
-from .metrics.console import messages as console_messages
-from .metrics.effects import effects
-from .metrics.health import capture_health
-from .metrics.interactions import interactions, responses
-from .metrics.navigations import assign_navigation, navigations
-from .metrics.network import domain_summary, failures, requests, resource_summary
-from .metrics.screenshots import Screenshot, screenshot_at, screenshots
-from .metrics.vitals import layout_shifts, lcp_candidates, vitals
-from .readers import read, read_events_json, read_ndjson, read_sse
-from .replay import Faults, ReplayServer, replay
-from .schema import EVENT_TYPES, SCHEMAS
-from .session import Session
+from telemetry_lab.export.har import to_har
+from telemetry_lab.export.parquet import read_dataset, read_parquet, write_dataset
+from telemetry_lab.export.report import report
+from telemetry_lab.fleet import check_budgets, compare, fleet_vitals, vitals_dataset
+from telemetry_lab.metrics.commands import commands
+from telemetry_lab.metrics.console import console
+from telemetry_lab.metrics.console import messages as console_messages
+from telemetry_lab.metrics.effects import effects
+from telemetry_lab.metrics.health import capture_health
+from telemetry_lab.metrics.interactions import interactions, responses
+from telemetry_lab.metrics.navigations import assign_navigation, navigations
+from telemetry_lab.metrics.network import domain_summary, failures, requests, resource_summary
+from telemetry_lab.metrics.screenshots import Screenshot, screenshot_at, screenshots
+from telemetry_lab.metrics.vitals import layout_shifts, lcp_candidates, vitals
+from telemetry_lab.readers import read, read_events_json, read_ndjson, read_sse
+from telemetry_lab.schema import EVENT_TYPES, SCHEMAS
+from telemetry_lab.session import Session
 
 __version__ = "0.1.0"
 
-__all__ = [
+__all__ = [  # noqa: RUF022 (grouped by pipeline stage, not sorted)
+    "__version__",
+    # Capture: stream a live Kernel browser (reconnects, backfill, spool) or fetch its history.
+    "Capture",
+    "capture",
+    "fetch_events",
+    # Read: recordings (.sse, .ndjson, .json), Parquet sessions and datasets, bundled samples.
+    "load_sample",
+    "read",
+    "read_dataset",
+    "read_events_json",
+    "read_ndjson",
+    "read_parquet",
+    "read_sse",
+    # Session: one typed Arrow-backed table per event type, and the schemas behind them.
     "EVENT_TYPES",
     "SCHEMAS",
-    "AuthenticationError",
-    "BrowserNotFound",
-    "Capture",
-    "CaptureError",
-    "EventTypeNotFound",
-    "Faults",
-    "FormatError",
-    "InvalidDuration",
-    "ReplayServer",
-    "Screenshot",
-    "ScreenshotNotFound",
     "Session",
-    "SpoolError",
-    "TelemetryLabError",
-    "UnknownCategory",
-    "WrongInputError",
-    "__version__",
+    # Metrics: Session in, tidy frames out (vitals, network, interactions, console, commands).
     "assign_navigation",
-    "capture",
     "capture_health",
-    "check_budgets",
     "commands",
-    "compare",
     "console",
     "console_messages",
     "domain_summary",
     "effects",
     "failures",
-    "fetch_events",
-    "fleet_vitals",
     "interactions",
     "layout_shifts",
     "lcp_candidates",
-    "load_sample",
     "navigations",
+    "requests",
+    "resource_summary",
+    "responses",
+    "Screenshot",
+    "screenshot_at",
+    "screenshots",
+    "vitals",
+    # Fleets: many sessions at once (distributions, comparisons, budgets).
+    "check_budgets",
+    "compare",
+    "fleet_vitals",
+    "vitals_dataset",
+    # Charts: metric outputs in, plotly Figures out.
     "plot_compare",
     "plot_console",
     "plot_filmstrip",
@@ -103,21 +108,27 @@ __all__ = [
     "plot_timeline",
     "plot_vitals",
     "plot_waterfall",
-    "read",
-    "read_dataset",
-    "read_events_json",
-    "read_ndjson",
-    "read_parquet",
-    "read_sse",
-    "replay",
+    # Export: Parquet, HAR and the one-file HTML report.
     "report",
-    "requests",
-    "resource_summary",
-    "responses",
-    "screenshot_at",
-    "screenshots",
     "to_har",
-    "vitals",
-    "vitals_dataset",
     "write_dataset",
+    # Replay: a Kernel-compatible server for a recording, with reproducible faults.
+    "Faults",
+    "ReplayServer",
+    "replay",
+    # Errors: every exception telemetry_lab raises derives from TelemetryLabError.
+    "TelemetryLabError",
+    "AuthenticationError",
+    "BrowserNotFound",
+    "BudgetError",
+    "CaptureError",
+    "DatasetError",
+    "EventTypeNotFound",
+    "FormatError",
+    "InvalidDuration",
+    "ScreenshotNotFound",
+    "SpoolError",
+    "UnknownCategory",
+    "UnusablePath",
+    "WrongInputError",
 ]

@@ -19,17 +19,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__
-from .capture import capture, fetch_events
-from .datasets import sample_path
-from .errors import TelemetryLabError, UnusablePath
-from .export.parquet import dataset_folder, read_parquet
-from .export.report import report
-from .export.report_sections import navigation_names
-from .metrics.vitals import vitals
-from .readers import read
-from .replay import Faults, replay
-from .session import Session
+from telemetry_lab import __version__
+from telemetry_lab._capture import capture, fetch_events
+from telemetry_lab._replay import Faults, replay
+from telemetry_lab.datasets import sample_path
+from telemetry_lab.errors import TelemetryLabError, UnusablePath
+from telemetry_lab.export.parquet import dataset_folder, read_parquet
+from telemetry_lab.export.report import report
+from telemetry_lab.export.report_sections import navigation_names
+from telemetry_lab.metrics.vitals import vitals
+from telemetry_lab.readers import read
+from telemetry_lab.session import Session
 
 #: Faults the demo switches on: a 503 first, drops, a stall, a garbage frame, a 1 MB frame, small
 #: TCP pieces, and a ring small enough that the first events are evicted before the capture starts.
@@ -209,7 +209,7 @@ FLEET_COLUMNS = ("n", "sessions", "lcp_p50", "lcp_p75", "lcp_p90", "lcp_good", "
 
 
 def _fleet(args: argparse.Namespace) -> int:
-    from .fleet import (
+    from telemetry_lab.fleet import (
         SUMMARY_COLUMNS,
         SkippedSessionsWarning,
         check_budgets,

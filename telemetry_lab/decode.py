@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import FormatError
+from telemetry_lab.errors import FormatError
 
 #: Recording formats telemetry_lab reads, by the name :func:`sniff` returns.
 FORMATS: dict[str, str] = {

@@ -22,7 +22,8 @@ class UnknownCategory(TelemetryLabError, ValueError):
 
 
 class InvalidDuration(TelemetryLabError, ValueError):
-    """A ``since``/``until`` that is neither a duration (``5m``, ``2h``, ``30d``) nor RFC 3339."""
+    """A ``since``/``until`` that is neither a duration (``5m``, ``2h``, ``30d``) nor RFC 3339,
+    or a datetime without a time zone."""
 
 
 class EventTypeNotFound(TelemetryLabError, KeyError):
@@ -39,5 +40,31 @@ class ScreenshotNotFound(TelemetryLabError, LookupError):
         return str(self.args[0]) if self.args else ""
 
 
-class UnusablePath(TelemetryLabError):
-    """A path given to a command cannot be read or written, or holds no telemetry events."""
+class UnusablePath(TelemetryLabError, FileNotFoundError):
+    """A path that holds no recording (or no bundled sample), cannot be read or written, or
+    holds no telemetry events."""
+
+
+class AuthenticationError(TelemetryLabError):
+    """The API refused the key (401/403). Never retried; the key never appears in messages."""
+
+
+class BrowserNotFound(TelemetryLabError, LookupError):
+    """No browser session with this id (404 before anything was received)."""
+
+
+class CaptureError(TelemetryLabError):
+    """The capture gave up (retries exhausted) or the API answered something unexpected."""
+
+
+class SpoolError(TelemetryLabError):
+    """The spool file cannot be used (not a spool) or written (a full disk, say)."""
+
+
+class BudgetError(TelemetryLabError, ValueError):
+    """A budget is malformed or names no fleet_vitals column."""
+
+
+class DatasetError(TelemetryLabError, ValueError):
+    """A folder of Parquet sessions disagrees with its own ``_session.json`` files, or a batch
+    of it cannot be computed as asked (a solo member's Session is missing, say)."""

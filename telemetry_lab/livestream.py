@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from sseclient import SSEClient
 
-from .decode import Batch, Framer, add_frame, frame_seq
+from telemetry_lab.decode import Batch, Framer, add_frame, frame_seq
 
 #: An id-only frame (preceded by a frame end, here or the piece start made one).
 _LONE_ID = re.compile(rb"\n\n(id:[^\n]*)(?=\n\n)")

@@ -21,7 +21,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from .schema import EVENT_TYPES
+from telemetry_lab.schema import EVENT_TYPES
 
 INTERVAL = 0.5
 #: Seconds between progress lines when stderr is not a terminal (a log file, CI).

@@ -22,11 +22,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from .decode import FORMATS, NDJSONDecoder, SSEDecoder, decode_events_json, sniff
-from .errors import FormatError
-from .formats import check_format, peek
-from .session import Session
-from .tables import TableBuilder
+from telemetry_lab.decode import FORMATS, NDJSONDecoder, SSEDecoder, decode_events_json, sniff
+from telemetry_lab.errors import FormatError, UnusablePath
+from telemetry_lab.formats import check_format, peek
+from telemetry_lab.session import Session
+from telemetry_lab.tables import TableBuilder
 
 #: What the readers accept: a path, the bytes themselves, a binary file object or an iterable
 #: of byte chunks.
@@ -50,7 +50,7 @@ def _open(source: Source) -> tuple[Iterator[bytes], dict[str, Any]]:
     if isinstance(source, str | os.PathLike):
         path = Path(source)
         if not path.is_file():
-            raise FileNotFoundError(
+            raise UnusablePath(
                 f"no recording at {str(path)!r}: expected a path to an .sse/.ndjson/.json file "
                 "(or bytes, a binary file object or an iterable of byte chunks). "
                 "To read text you already hold, pass text.encode()"
@@ -169,7 +169,7 @@ def read(source: Source) -> Session:
         is not telemetry (a HAR file, a ``package.json``: the message says which it looks like).
     """
     if isinstance(source, str | os.PathLike) and Path(source).is_dir():
-        from .export.parquet import read_parquet
+        from telemetry_lab.export.parquet import read_parquet
 
         return read_parquet(Path(source))
     chunks, info = _checked(source, None)

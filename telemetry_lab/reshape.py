@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .schema import (
+from telemetry_lab.schema import (
     CONTEXT,
     KINDS,
     METADATA_KEYS,

@@ -213,7 +213,7 @@ class EventType:
 
     @property
     def schema(self) -> pa.Schema:
-        """The Arrow schema of this type's table (common columns, context, the type's own fields, then the tail)."""
+        """The Arrow schema of this type's table: common columns, context, own fields, tail."""
         own = [column for field in self.fields for column in field.columns]
         context = [pa.field(name, dtype) for name, dtype, _ in CONTEXT]
         return pa.schema([*COMMON, *context, *own, *TAIL])

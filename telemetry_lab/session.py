@@ -23,14 +23,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .checks import suggest
-from .decode import FrameError
-from .errors import EventTypeNotFound
-from .schema import CATEGORIES, COMMON, CONTEXT, EVENT_TYPES, schema_for
-from .seqs import gaps as seq_gaps
+from telemetry_lab.checks import suggest
+from telemetry_lab.decode import FrameError
+from telemetry_lab.errors import EventTypeNotFound
+from telemetry_lab.schema import CATEGORIES, COMMON, CONTEXT, EVENT_TYPES, schema_for
+from telemetry_lab.seqs import gaps as seq_gaps
 
 if TYPE_CHECKING:
-    from .tables import TableBuilder
+    from telemetry_lab.tables import TableBuilder
 
 ERRORS_SCHEMA = pa.schema(
     [("position", pa.int64()), ("seq", pa.int64()), ("reason", pa.string()), ("raw", pa.string())]
@@ -312,7 +312,7 @@ class Session:
 
     def to_parquet(self, path: str | Path) -> Path:
         """Write the session as a Parquet directory; see :func:`telemetry_lab.read_parquet`."""
-        from .export.parquet import write_session
+        from telemetry_lab.export.parquet import write_session
 
         return write_session(self, path)
 
@@ -378,7 +378,7 @@ class Session:
         Computed once per Session (see :mod:`telemetry_lab.export.overview`).
         """
         if self._html is None:
-            from .export.overview import overview_html
+            from telemetry_lab.export.overview import overview_html
 
             self._html = overview_html(self)
         return self._html

@@ -40,9 +40,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from .decode import INT64_MAX, MAX_DEPTH, RAW_LIMIT, Batch, FrameError, loads, too_deep
-from .reshape import dumps, parse_schema, reshape
-from .schema import event_type
+from telemetry_lab.decode import INT64_MAX, MAX_DEPTH, RAW_LIMIT, Batch, FrameError, loads, too_deep
+from telemetry_lab.reshape import dumps, parse_schema, reshape
+from telemetry_lab.schema import event_type
 
 _TYPE_RE = re.compile(rb'"type"\s*:\s*"([^"\\]*)"')
 _BLOCK = 1 << 20

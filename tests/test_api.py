@@ -9,8 +9,8 @@ import time
 import pytest
 from faultserver import FaultServer, Handle, Handler, frames, line
 
-from telemetry_lab.capture import AuthenticationError, CaptureError, capture, fetch_events
-from telemetry_lab.capture.api import MAX_STALLED_PAGES
+from telemetry_lab import AuthenticationError, CaptureError, capture, fetch_events
+from telemetry_lab._capture.api import MAX_STALLED_PAGES
 
 KEY = "sk-test-secret-0123456789"
 FAST = {"api_key": KEY, "spool": False, "progress": False, "backoff": 0.01, "max_backoff": 0.05}

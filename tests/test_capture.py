@@ -19,17 +19,18 @@ import pytest
 from envelopes import spaced_sample
 from faultserver import FaultServer, Handle, Handler, frames, line, once
 
-from telemetry_lab.capture import (
+from telemetry_lab import (
     AuthenticationError,
     BrowserNotFound,
     CaptureError,
+    Faults,
+    SpoolError,
     capture,
     fetch_events,
+    replay,
 )
-from telemetry_lab.capture.spool import SpoolError
 from telemetry_lab.datasets import sample_path
 from telemetry_lab.readers import read, read_sse
-from telemetry_lab.replay import Faults, replay
 from telemetry_lab.session import Session
 
 KEY = "sk-test-secret-0123456789"
@@ -254,7 +255,7 @@ def test_spool_is_complete_and_resumes_after_a_partial_frame(tmp_path: Path,
 
 CHILD = """
 import sys
-from telemetry_lab.capture import capture
+from telemetry_lab import capture
 capture("b", api_key=sys.argv[2], base_url=sys.argv[1], spool=sys.argv[3], progress=False).wait()
 """
 

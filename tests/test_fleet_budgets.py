@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from telemetry_lab.fleet.budgets import BudgetError, check_budgets, parse_budgets
+from telemetry_lab.errors import BudgetError
+from telemetry_lab.fleet.budgets import check_budgets, parse_budgets
 from telemetry_lab.fleet.stats import fleet_vitals
 
 

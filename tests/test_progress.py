@@ -14,9 +14,9 @@ from telemetry_lab.datasets import load_sample
 from telemetry_lab.progress import CaptureStats, Progress
 
 NOTEBOOK_CELL = """
-from telemetry_lab.capture import capture
+from telemetry_lab import capture
 from telemetry_lab.datasets import sample_path
-from telemetry_lab.replay import Faults, replay
+from telemetry_lab import Faults, replay
 
 with replay(sample_path(), browser_id="b", api_key="k", speed=8.0,
             faults=Faults(drop_after=90)) as server:

@@ -13,13 +13,14 @@ import pytest
 import requests
 from envelopes import spaced_sample
 
+from telemetry_lab import Faults, replay
+from telemetry_lab._replay import Recording
+from telemetry_lab._replay.events import parse_time
+from telemetry_lab._replay.faults import BIG_FRAME
+from telemetry_lab._replay.server import TOKEN_ENV
 from telemetry_lab.datasets import sample_path
 from telemetry_lab.decode import SSEDecoder
 from telemetry_lab.errors import FormatError
-from telemetry_lab.replay import Faults, Recording, replay
-from telemetry_lab.replay.events import parse_time
-from telemetry_lab.replay.faults import BIG_FRAME
-from telemetry_lab.replay.server import TOKEN_ENV
 
 KEY = "replay-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from faultserver import FaultServer, Handler, frames
 
-from telemetry_lab.capture import capture
-from telemetry_lab.capture.spool import Spool, SpoolError
+from telemetry_lab import SpoolError, capture
+from telemetry_lab._capture.spool import Spool
 from telemetry_lab.datasets import sample_path
 
 KEY = "sk-test-secret-0123456789"

@@ -5,6 +5,6 @@ Jupyter kernel's figures carry offline HTML as well as Plotly JSON, so exported 
 their charts (see :mod:`telemetry_lab.charts.notebook`).
 """
 
-from .notebook import keep_charts_in_notebooks
+from telemetry_lab.charts.notebook import keep_charts_in_notebooks
 
 __all__ = ["keep_charts_in_notebooks"]

@@ -18,8 +18,9 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from ..readers import read
-from ..session import Session
+from telemetry_lab.errors import UnusablePath
+from telemetry_lab.readers import read
+from telemetry_lab.session import Session
 
 SAMPLES = ("shop", "agent")
 _FORMATS = {"shop": ("ndjson", "sse"), "agent": ("ndjson",)}
@@ -29,7 +30,7 @@ def sample_path(fmt: str = "ndjson", name: str = "shop") -> Path:
     """Path of a bundled recording (``fmt`` is ``"ndjson"`` or ``"sse"``)."""
     path = Path(str(resources.files(__package__).joinpath(f"{name}.{fmt}")))
     if name not in SAMPLES or not path.is_file():
-        raise FileNotFoundError(
+        raise UnusablePath(
             f"no bundled sample {name!r} in format {fmt!r}; available: "
             + ", ".join(f"{n} ({', '.join(_FORMATS[n])})" for n in SAMPLES)
         )

@@ -27,10 +27,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..export.parquet import write_session
-from ..metrics.navigations import assign_navigation, navigations
-from ..session import Session
-from . import load_sample, sample_path
+from telemetry_lab.datasets import load_sample, sample_path
+from telemetry_lab.export.parquet import write_session
+from telemetry_lab.metrics.navigations import assign_navigation, navigations
+from telemetry_lab.session import Session
 
 _SEQ = re.compile(rb'^\{"seq":\d+')
 _TS = re.compile(rb'"ts":\d+')

@@ -37,8 +37,8 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from ..errors import TelemetryLabError
-from ..session import DUPLICATES_SCHEMA, ERRORS_SCHEMA, Session
+from telemetry_lab.errors import TelemetryLabError
+from telemetry_lab.session import DUPLICATES_SCHEMA, ERRORS_SCHEMA, Session
 
 META_FILE = "_session.json"
 FORMAT_VERSION = 1

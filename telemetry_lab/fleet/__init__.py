@@ -8,15 +8,14 @@
 
 from __future__ import annotations
 
-from .batch import sessions_vitals
-from .budgets import BudgetError, check_budgets, parse_budgets
-from .compare import compare
-from .dataset import SkippedSessionsWarning, skipped_table, vitals_dataset
-from .stats import SUMMARY_COLUMNS, fleet_vitals
+from telemetry_lab.fleet.batch import sessions_vitals
+from telemetry_lab.fleet.budgets import check_budgets, parse_budgets
+from telemetry_lab.fleet.compare import compare
+from telemetry_lab.fleet.dataset import SkippedSessionsWarning, skipped_table, vitals_dataset
+from telemetry_lab.fleet.stats import SUMMARY_COLUMNS, fleet_vitals
 
 __all__ = [
     "SUMMARY_COLUMNS",
-    "BudgetError",
     "SkippedSessionsWarning",
     "check_budgets",
     "compare",

@@ -38,6 +38,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from telemetry_lab.errors import DatasetError
 from telemetry_lab.metrics.vitals import vitals
 from telemetry_lab.session import Session
 
@@ -178,12 +179,12 @@ def batch_vitals(batch: Batch, solo: Mapping[int, Session] | None = None) -> pd.
 
     Raises
     ------
-    ValueError
+    DatasetError
         When a member of ``batch.solo`` is missing from ``solo``.
     """
     missing = sorted(batch.solo - set(solo or {}))
     if missing:
-        raise ValueError(f"batch_vitals needs the Session of solo members {missing}: pass "
+        raise DatasetError(f"batch_vitals needs the Session of solo members {missing}: pass "
                          "them as solo={member: session}")
     alone = batch.solo | _null_targets(batch)
     shared = [k for k in range(len(batch.names)) if k not in alone]

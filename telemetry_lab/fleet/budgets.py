@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from telemetry_lab.errors import TelemetryLabError
+from telemetry_lab.errors import BudgetError
 from telemetry_lab.fleet.engines import Engine
 from telemetry_lab.fleet.stats import SUMMARY_COLUMNS, as_vitals, fleet_vitals, keys
 from telemetry_lab.metrics.columns import FLOAT64, STRING, arrow
@@ -39,10 +39,6 @@ from telemetry_lab.metrics.columns import FLOAT64, STRING, arrow
 #: Columns of fleet_vitals that are not budgetable values.
 _NOT_BUDGETS = ("cwv_pass",)
 FAILURE_COLUMNS = ("budget", "kind", "limit", "actual", "over", "reason")
-
-
-class BudgetError(TelemetryLabError, ValueError):
-    """A budget is malformed or names no fleet_vitals column."""
 
 
 def is_minimum(name: str) -> bool:

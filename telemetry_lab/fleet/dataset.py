@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from telemetry_lab.errors import TelemetryLabError
+from telemetry_lab.errors import DatasetError, TelemetryLabError
 from telemetry_lab.export.parquet import META_FILE, read_parquet
 from telemetry_lab.fleet.batch import MEMBER, Batch, batch_vitals, needs_solo
 from telemetry_lab.fleet.engines import Engine, run
@@ -121,13 +121,13 @@ def _read_type(event_type: str, files: list[str], members: list[int],
         return pa.concat_tables(tables, promote_options="permissive")
     roots = {str(Path(f).parent.parent) for f in files}
     if len(roots) != 1:
-        raise ValueError(f"a batch spans several dataset roots: {sorted(roots)}")
+        raise DatasetError(f"a batch spans several dataset roots: {sorted(roots)}")
     schema = SCHEMAS[event_type].append(pa.field("session", pa.string()))
     table = ds.dataset(files, format="parquet", schema=schema, partitioning=_PARTITIONING,
                        partition_base_dir=roots.pop()).to_table()
     member = pc.index_in(table["session"], value_set=pa.array(names))
     if member.null_count:
-        raise ValueError(f"{event_type}: rows from a folder outside the batch")
+        raise DatasetError(f"{event_type}: rows from a folder outside the batch")
     return table.drop_columns(["session"]).append_column(MEMBER, member.cast(pa.int64()))
 
 
@@ -151,7 +151,7 @@ def _read_batch(folders: list[Folder]) -> Batch:
     for event_type, (paths, members, counts) in files.items():
         table = _read_type(event_type, paths, members, names)
         if table.num_rows != sum(counts):
-            raise ValueError(f"{event_type}: {table.num_rows} rows, _session.json says "
+            raise DatasetError(f"{event_type}: {table.num_rows} rows, _session.json says "
                              f"{sum(counts)}")
         tables[event_type] = table
     skipped = [np.asarray(f.skipped, dtype=np.int64) for f in folders]

@@ -14,7 +14,7 @@ from ``/telemetry/events`` and appends every frame to a spool file as it arrives
 Examples
 --------
 >>> from telemetry_lab.datasets import sample_path
->>> from telemetry_lab.replay import Faults, replay
+>>> from telemetry_lab import Faults, capture, replay
 >>> with replay(sample_path(), browser_id="b1", api_key="k",
 ...             faults=Faults(drop_after=100)) as server:
 ...     cap = capture("b1", api_key="k", base_url=server.url, spool=False, progress=False)
@@ -25,17 +25,11 @@ Examples
 
 from __future__ import annotations
 
-from .api import AuthenticationError, BrowserNotFound, CaptureError
-from .history import fetch_events
-from .live import Capture, capture
-from .spool import SpoolError
+from telemetry_lab._capture.history import fetch_events
+from telemetry_lab._capture.live import Capture, capture
 
 __all__ = [
-    "AuthenticationError",
-    "BrowserNotFound",
     "Capture",
-    "CaptureError",
-    "SpoolError",
     "capture",
     "fetch_events",
 ]

@@ -22,8 +22,8 @@ from typing import Any, TypeVar
 import requests
 import urllib3
 
-from ..decode import Batch, decode_events_json
-from ..errors import InvalidDuration, TelemetryLabError
+from telemetry_lab.decode import Batch, decode_events_json
+from telemetry_lab.errors import AuthenticationError, BrowserNotFound, CaptureError, InvalidDuration
 
 DEFAULT_BASE_URL = "https://api.onkernel.com"
 NO_KEY = ("no API key: expected api_key=... or the KERNEL_API_KEY environment variable "
@@ -39,18 +39,6 @@ TRANSIENT = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
 _DELTA_SECONDS = re.compile(r"^\s*[0-9]{1,12}(\.[0-9]{1,6})?\s*$")
 
 T = TypeVar("T")
-
-
-class AuthenticationError(TelemetryLabError):
-    """The API refused the key (401/403). Never retried; the key never appears in messages."""
-
-
-class BrowserNotFound(TelemetryLabError, LookupError):
-    """No browser session with this id (404 before anything was received)."""
-
-
-class CaptureError(TelemetryLabError):
-    """The capture gave up (retries exhausted) or the API answered something unexpected."""
 
 
 class Retry(Exception):
@@ -98,7 +86,7 @@ def check_key(key: str) -> None:
     --------
     >>> check_key("sk-live-123\\n")
     Traceback (most recent call last):
-    telemetry_lab.capture.api.AuthenticationError: the API key has whitespace or a control \
+    telemetry_lab.errors.AuthenticationError: the API key has whitespace or a control \
 character at position 12 of 12 (a trailing newline, say, from a file or a paste): expected the \
 key exactly as the Kernel dashboard shows it
     """
@@ -165,7 +153,7 @@ def timestamp(value: str | datetime | int | None) -> str | None:
     if isinstance(value, int):
         value = datetime.fromtimestamp(value / 1e6, UTC)
     if value.tzinfo is None:
-        raise ValueError(f"{value!r} has no time zone: pass an aware datetime (e.g. UTC)")
+        raise InvalidDuration(f"{value!r} has no time zone: pass an aware datetime (e.g. UTC)")
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 

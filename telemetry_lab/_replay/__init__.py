@@ -26,8 +26,8 @@ Examples
 
 from __future__ import annotations
 
-from .faults import Faults
-from .recording import Recording
-from .server import ReplayServer, replay
+from telemetry_lab._replay.faults import Faults
+from telemetry_lab._replay.recording import Recording
+from telemetry_lab._replay.server import ReplayServer, replay
 
 __all__ = ["Faults", "Recording", "ReplayServer", "replay"]

@@ -14,13 +14,14 @@ from datetime import datetime
 import numpy as np
 import pyarrow as pa
 
-from ..checks import require_categories
-from ..decode import Batch
-from ..seqs import holes
-from ..session import Session
-from ..tables import TableBuilder
-from .api import Api, BrowserNotFound, Gone, timestamp
-from .spool import Spool
+from telemetry_lab._capture.api import Api, Gone, timestamp
+from telemetry_lab._capture.spool import Spool
+from telemetry_lab.checks import require_categories
+from telemetry_lab.decode import Batch
+from telemetry_lab.errors import BrowserNotFound
+from telemetry_lab.seqs import holes
+from telemetry_lab.session import Session
+from telemetry_lab.tables import TableBuilder
 
 #: Slack around a gap's neighbours when asking history for it (µs): ``ts`` is not strictly
 #: monotonic in seq.

@@ -7,8 +7,8 @@ import threading
 import time
 from bisect import bisect_right
 
-from .faults import Faults, frames, stored
-from .recording import Recording
+from telemetry_lab._replay.faults import Faults, frames, stored
+from telemetry_lab._replay.recording import Recording
 
 
 class Feed:

@@ -21,10 +21,10 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from .events import page
-from .faults import Faults
-from .feed import Feed
-from .recording import Recording
+from telemetry_lab._replay.events import page
+from telemetry_lab._replay.faults import Faults
+from telemetry_lab._replay.feed import Feed
+from telemetry_lab._replay.recording import Recording
 
 _PATH = re.compile(r"^/browsers/([^/]+)/telemetry/(stream|events)$")
 #: Frames written to the socket at once, at most.

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..decode import NDJSONDecoder, SSEDecoder, sniff
-from ..errors import FormatError
+from telemetry_lab.decode import NDJSONDecoder, SSEDecoder, sniff
+from telemetry_lab.errors import FormatError
 
 
 @dataclass

@@ -18,16 +18,17 @@ from typing import Any
 import numpy as np
 import requests
 
-from ..checks import require_categories
-from ..decode import Batch
-from ..livestream import parse_stream
-from ..progress import CaptureStats, Progress
-from ..seqs import gaps as seq_gaps
-from ..session import Session
-from .api import TRANSIENT, Api, BrowserNotFound, CaptureError, Gone, Retry
-from .history import backfill, missing, seq_ts
-from .intake import Intake
-from .spool import SPOOL_DIR, Spool, SpoolError
+from telemetry_lab._capture.api import TRANSIENT, Api, Gone, Retry
+from telemetry_lab._capture.history import backfill, missing, seq_ts
+from telemetry_lab._capture.intake import Intake
+from telemetry_lab._capture.spool import SPOOL_DIR, Spool
+from telemetry_lab.checks import require_categories
+from telemetry_lab.decode import Batch
+from telemetry_lab.errors import BrowserNotFound, CaptureError, SpoolError
+from telemetry_lab.livestream import parse_stream
+from telemetry_lab.progress import CaptureStats, Progress
+from telemetry_lab.seqs import gaps as seq_gaps
+from telemetry_lab.session import Session
 
 READ_SIZE = 1 << 20
 

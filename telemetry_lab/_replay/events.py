@@ -9,7 +9,7 @@ from datetime import datetime
 
 import numpy as np
 
-from .feed import Feed
+from telemetry_lab._replay.feed import Feed
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _DURATIONS = re.compile(r"(?:\d+(?:\.\d+)?(?:ms|s|m|h))+")

@@ -14,17 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..decode import Batch, SSEDecoder
-from ..errors import TelemetryLabError
+from telemetry_lab.decode import Batch, SSEDecoder
+from telemetry_lab.errors import SpoolError
 
 #: Where spools go by default: ``./telemetry/<browser_id>.sse`` next to the notebook.
 SPOOL_DIR = Path("telemetry")
 #: The SSE fields and comment a spool's frames start with.
 _FRAME_STARTS = (b"id:", b"data:", b":", b"event:", b"retry:")
-
-
-class SpoolError(TelemetryLabError):
-    """The spool file cannot be used (not a spool) or written (a full disk, say)."""
 
 
 def _mount(path: Path) -> Path:

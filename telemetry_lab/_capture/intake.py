@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 
-from ..decode import Batch
-from ..tables import TableBuilder
+from telemetry_lab.decode import Batch
+from telemetry_lab.tables import TableBuilder
 
 #: Received envelopes are parsed in batches of up to this many lines or bytes, or sooner when
 #: someone looks (a snapshot, the status): each batch costs the table builder a fixed overhead

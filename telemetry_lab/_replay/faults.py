@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .recording import Recording
+from telemetry_lab._replay.recording import Recording
 
 BIG_FRAME = 1 << 20
 
