@@ -9,6 +9,11 @@ cannot live with, and :func:`frame_aligned` works around both before it sees a b
 - it drops frames without data, so an id-only frame (a seq the server skipped) would vanish with
   its resume point; such frames get an empty ``data:`` field, which sseclient-py dispatches.
 
+sseclient-py decodes with one codec and no error handler; it is given ``latin-1``, which maps each
+byte to one character and back, so the table builder receives the bytes exactly as sent and
+treats invalid UTF-8 as it does in files: replaced by U+FFFD (as EventSource decodes) and reported
+in ``Session.warnings``.
+
 Examples
 --------
 >>> batches = []
@@ -50,13 +55,8 @@ class _FrameCutter(Framer):
         return data[:end]
 
 
-def _valid_utf8(piece: bytes) -> bytes:
-    """``piece`` with invalid UTF-8 replaced by U+FFFD, as the SSE standard decodes streams."""
-    try:
-        piece.decode()
-    except UnicodeDecodeError:
-        return piece.decode("utf-8", "replace").encode()
-    return piece
+#: The codec sseclient-py decodes with: one character per byte, so ``encode`` gives the bytes back.
+_BYTES = "latin-1"
 
 
 def frame_aligned(chunks: Iterable[bytes], on_frames: Callable[[bytes], None] | None = None
@@ -74,7 +74,7 @@ def frame_aligned(chunks: Iterable[bytes], on_frames: Callable[[bytes], None] | 
         if on_frames is not None:
             on_frames(piece)
         piece = _LONE_ID.sub(rb"\n\n\1\ndata:", b"\n\n" + piece)[2:]
-        yield piece if piece.isascii() else _valid_utf8(piece)
+        yield piece
 
 
 def parse_stream(
@@ -124,13 +124,13 @@ def parse_stream(
                 if wait is None or left <= 0 or not wait(left):
                     flush()
 
-    client = SSEClient(frame_aligned(pulled(chunks), on_frames))
+    client = SSEClient(frame_aligned(pulled(chunks), on_frames), char_enc=_BYTES)
     numbers = itertools.count(1) if frame_numbers is None else frame_numbers
     try:
         for event in client.events():
             position = next(numbers)
-            frame_id = frame_seq(event.id.encode(), position, batch) if event.id else None
-            add_frame(batch, position, frame_id, event.data.encode())
+            frame_id = frame_seq(event.id.encode(_BYTES), position, batch) if event.id else None
+            add_frame(batch, position, frame_id, event.data.encode(_BYTES))
             if len(batch.lines) >= max_batch:
                 flush()
     finally:

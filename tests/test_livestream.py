@@ -7,6 +7,8 @@ import json
 import time
 from collections.abc import Iterator
 
+import pyarrow.compute as pc
+
 from telemetry_lab.datasets import sample_path
 from telemetry_lab.decode import Batch, SSEDecoder
 from telemetry_lab.livestream import frame_aligned, parse_stream
@@ -62,15 +64,32 @@ def test_id_only_frames_reach_sseclient_and_the_spool_untouched() -> None:
     assert got.skipped == [1, 2, 4] and got.ids == [3]
 
 
-def test_multi_line_data_is_joined_and_invalid_utf8_replaced() -> None:
+def test_multi_line_data_is_joined_and_bytes_pass_as_sent() -> None:
     data = (b'id: 5\ndata: {"seq": 5,\ndata:  "x": 1}\n\n'
             b'id: 6\ndata: {"seq": 6,\ndata: oops\n\n'
-            b'id: 7\ndata: {"seq": 7, "s": "\xff"}\n\n')
+            b'id: 7\ndata: {"seq": 7, "s": "\xff \xc3\xa9"}\n\n')
     _, got = parsed([data])
-    assert [json.loads(line) for line in got.lines] == [{"seq": 5, "x": 1},
-                                                         {"seq": 7, "s": "\ufffd"}]
+    assert got.lines == [b'{"seq": 5, "x": 1}', b'{"seq": 7, "s": "\xff \xc3\xa9"}']
     assert got.ids == [5, 7] and [e.seq for e in got.errors] == [6]
     assert "invalid JSON" in got.errors[0].reason
+
+
+def test_invalid_utf8_live_is_replaced_and_reported_as_in_files() -> None:
+    first, second = sample_path().read_bytes().splitlines()[:2]
+    bad = second.replace(b'"type":', b'"bad":"\xff\xfe \xc3\xa9","type":', 1)
+    data = b"id: 1\ndata: " + first + b"\n\nid: 2\ndata: " + bad + b"\n\n"
+    batches, _ = parsed(cut(data, 7))
+    builder = TableBuilder()
+    for batch in batches:
+        builder.add(batch)
+    session = Session.from_builder(builder)
+    assert len(session) == 2 and session.errors.empty
+    assert session.warnings["seq"].tolist() == [2]
+    assert "invalid UTF-8 replaced by U+FFFD" in session.warnings["reason"].iloc[0]
+    extra = session.events.set_index("seq").loc[2]
+    table = session.table(str(extra["type"]))
+    row = table.filter(pc.equal(table["seq"], 2)).to_pylist()[0]
+    assert json.loads(row["extra"])["event.bad"] == "\ufffd\ufffd é"
 
 
 def test_a_megabyte_frame_in_tiny_pieces_stays_linear() -> None:

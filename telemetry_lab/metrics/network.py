@@ -176,8 +176,10 @@ def _end_source(linked: pd.DataFrame) -> np.ndarray:
 
 def _same(left: pd.Series, right: pd.Series) -> np.ndarray:
     """Element-wise equality of two id columns; a missing id equals nothing."""
-    a, b = left.to_numpy(object, na_value=None), right.to_numpy(object, na_value=None)
-    return np.asarray(pd.notna(a) & (a == b), dtype=bool)
+    known = left.notna().to_numpy(bool) & right.notna().to_numpy(bool)
+    a = left.astype(object).where(known, "").to_numpy()
+    b = right.astype(object).where(known, "").to_numpy()
+    return np.asarray(known & (a == b), dtype=bool)
 
 
 def _document_ends(out: pd.DataFrame, navs: pd.DataFrame, pending: np.ndarray,
