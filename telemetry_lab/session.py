@@ -28,6 +28,7 @@ from telemetry_lab.decode import FrameError
 from telemetry_lab.errors import EventTypeNotFound
 from telemetry_lab.schema import CATEGORIES, COMMON, CONTEXT, EVENT_TYPES, schema_for
 from telemetry_lab.seqs import gaps as seq_gaps
+from telemetry_lab.seqs import sorted_seqs
 
 if TYPE_CHECKING:
     from telemetry_lab.tables import TableBuilder
@@ -233,8 +234,7 @@ class Session:
 
     def _seqs(self) -> np.ndarray:
         """Every event seq, sorted (the builder keeps each seq once)."""
-        parts = [t["seq"].to_numpy() for t in self._tables.values()]
-        return np.sort(np.concatenate(parts)) if parts else np.array([], np.int64)
+        return sorted_seqs(t["seq"].to_numpy() for t in self._tables.values())
 
     @property
     def gaps(self) -> pd.DataFrame:

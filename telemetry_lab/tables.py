@@ -43,6 +43,7 @@ import pyarrow.json as pj
 from telemetry_lab.decode import INT64_MAX, MAX_DEPTH, RAW_LIMIT, Batch, FrameError, loads, too_deep
 from telemetry_lab.reshape import dumps, parse_schema, reshape
 from telemetry_lab.schema import event_type
+from telemetry_lab.seqs import sorted_seqs
 
 _TYPE_RE = re.compile(rb'"type"\s*:\s*"([^"\\]*)"')
 _BLOCK = 1 << 20
@@ -628,7 +629,7 @@ class TableBuilder:
 
     def seqs(self) -> np.ndarray:
         """Every seq held as an event, sorted."""
-        return np.sort(np.fromiter(self._seen, np.int64, len(self._seen)))
+        return sorted_seqs([np.fromiter(self._seen, np.int64, len(self._seen))])
 
 
 __all__ = ["Parsed", "TableBuilder", "diagnose", "parse_block", "parse_lines", "parse_schema",

@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import numpy as np
-import pyarrow as pa
 
 from telemetry_lab._capture.api import Api, Gone, timestamp
 from telemetry_lab._capture.spool import Spool
 from telemetry_lab.checks import require_categories
 from telemetry_lab.decode import Batch
 from telemetry_lab.errors import BrowserNotFound
-from telemetry_lab.seqs import holes
+from telemetry_lab.seqs import gaps, neighbours
 from telemetry_lab.session import Session
 from telemetry_lab.tables import TableBuilder
 
@@ -50,15 +49,12 @@ def missing(seqs: np.ndarray, ts: np.ndarray, *, skipped: np.ndarray, errors: np
     >>> s.tolist(), e.tolist(), [(a and a // 10**6, b and b // 10**6) for a, b in w]
     ([5, 7], [5, 8], [(18, 62), (58, None)])
     """
-    present = np.sort(np.concatenate([seqs, skipped]).astype(np.int64))
-    known = np.concatenate([present, np.asarray(errors, np.int64)])
-    if not len(known):
+    if not (len(seqs) or len(skipped) or len(errors)):
         return np.array([1]), np.array([NO_END]), [(None, None)]
-    lo = 1 if before else int(known.min())
-    hi = NO_END if after else int(known.max())
-    starts, ends = holes(present, lo, hi)
+    starts, ends = gaps(seqs, skipped=skipped, errors=errors, lo=1 if before else None,
+                        hi=NO_END if after else None)
     windows: list[Window] = []
-    for i in np.searchsorted(seqs, starts).tolist():
+    for i in neighbours(seqs, starts)[1].tolist():
         if not len(seqs):
             windows.append((None, None))
             continue
@@ -84,16 +80,6 @@ def merged(windows: list[Window]) -> list[Window]:
         else:
             out.append([since, until])
     return [(None if s == lo else s, None if u == hi else u) for s, u in out]
-
-
-def seq_ts(tables: Mapping[str, pa.Table]) -> tuple[np.ndarray, np.ndarray]:
-    """``seq`` and ``ts`` (µs) of every event held, by seq."""
-    if not tables:
-        return np.array([], np.int64), np.array([], np.int64)
-    seqs = np.concatenate([t["seq"].to_numpy() for t in tables.values()])
-    ts = np.concatenate([t["ts"].cast(pa.int64()).to_numpy() for t in tables.values()])
-    order = np.argsort(seqs, kind="stable")
-    return seqs[order], ts[order]
 
 
 def line_seqs(lines: Sequence[bytes]) -> np.ndarray:

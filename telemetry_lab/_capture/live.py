@@ -19,7 +19,7 @@ import numpy as np
 import requests
 
 from telemetry_lab._capture.api import TRANSIENT, Api, Gone, Retry
-from telemetry_lab._capture.history import backfill, missing, seq_ts
+from telemetry_lab._capture.history import backfill, missing
 from telemetry_lab._capture.intake import Intake
 from telemetry_lab._capture.spool import SPOOL_DIR, Spool
 from telemetry_lab.checks import require_categories
@@ -28,6 +28,7 @@ from telemetry_lab.errors import BrowserNotFound, CaptureError, SpoolError
 from telemetry_lab.livestream import parse_stream
 from telemetry_lab.progress import CaptureStats, Progress
 from telemetry_lab.seqs import gaps as seq_gaps
+from telemetry_lab.seqs import seq_ts
 from telemetry_lab.session import Session
 
 READ_SIZE = 1 << 20

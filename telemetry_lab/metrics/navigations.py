@@ -54,6 +54,7 @@ from telemetry_lab.metrics.columns import (
     from_micros,
     micros,
 )
+from telemetry_lab.seqs import neighbours
 
 if TYPE_CHECKING:
     from telemetry_lab.session import Session
@@ -246,12 +247,14 @@ def _seq_gaps(session: Session) -> list[tuple[float, float, str]]:
     events = session.events.sort_values("seq", kind="stable")
     seqs = events["seq"].to_numpy("int64")
     times = micros(events["ts"])
+    before, after = neighbours(seqs, gaps["start"].to_numpy("int64"))
     out = []
-    for first, last, missing in gaps[["start", "end", "missing"]].itertuples(index=False):
-        before = np.searchsorted(seqs, first, side="left") - 1
-        after = np.searchsorted(seqs, last, side="right")
-        lo = times[before] if before >= 0 else -np.inf
-        hi = times[after] if after < len(seqs) else np.inf
+    for b, a, (first, last, missing) in zip(
+        before.tolist(), after.tolist(),
+        gaps[["start", "end", "missing"]].itertuples(index=False), strict=True,
+    ):
+        lo = times[b] if b >= 0 else -np.inf
+        hi = times[a] if a < len(seqs) else np.inf
         out.append((lo, hi, f"seq gap: {missing} events missing (seq {first}-{last})"))
     return out
 
