@@ -35,8 +35,8 @@ from telemetry_lab.errors import (
     UnusablePath,
     WrongInputError,
 )
+from telemetry_lab.export.dataset import write_dataset
 from telemetry_lab.export.har import to_har
-from telemetry_lab.export.parquet import read_dataset, read_parquet, write_dataset
 from telemetry_lab.export.report import report
 from telemetry_lab.fleet import check_budgets, compare, fleet_vitals, vitals_dataset
 from telemetry_lab.metrics.commands import commands
@@ -49,7 +49,14 @@ from telemetry_lab.metrics.navigations import assign_navigation, navigations
 from telemetry_lab.metrics.network import domain_summary, failures, requests, resource_summary
 from telemetry_lab.metrics.screenshots import Screenshot, screenshot_at, screenshots
 from telemetry_lab.metrics.vitals import layout_shifts, lcp_candidates, vitals
-from telemetry_lab.readers import read, read_events_json, read_ndjson, read_sse
+from telemetry_lab.readers import (
+    read,
+    read_dataset,
+    read_events_json,
+    read_ndjson,
+    read_parquet,
+    read_sse,
+)
 from telemetry_lab.schema import EVENT_TYPES, SCHEMAS
 from telemetry_lab.session import Session
 

@@ -24,11 +24,11 @@ from telemetry_lab._capture import capture, fetch_events
 from telemetry_lab._replay import Faults, replay
 from telemetry_lab.datasets import sample_path
 from telemetry_lab.errors import TelemetryLabError, UnusablePath
-from telemetry_lab.export.parquet import dataset_folder, read_parquet
+from telemetry_lab.export.parquet import dataset_folder
 from telemetry_lab.export.report import report
 from telemetry_lab.export.report_sections import navigation_names
 from telemetry_lab.metrics.vitals import vitals
-from telemetry_lab.readers import read
+from telemetry_lab.readers import read, read_parquet
 from telemetry_lab.session import Session
 
 #: Faults the demo switches on: a 503 first, drops, a stall, a garbage frame, a 1 MB frame, small

@@ -16,15 +16,23 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 import os
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
 from telemetry_lab.decode import FORMATS, NDJSONDecoder, SSEDecoder, decode_events_json, sniff
-from telemetry_lab.errors import FormatError, UnusablePath
+from telemetry_lab.errors import FormatError, TelemetryLabError, UnusablePath
+from telemetry_lab.export.parquet import META_FILE, file_name
 from telemetry_lab.formats import check_format, peek
+from telemetry_lab.schema import DUPLICATES_SCHEMA, ERRORS_SCHEMA
 from telemetry_lab.session import Session
 from telemetry_lab.tables import TableBuilder
 
@@ -169,8 +177,6 @@ def read(source: Source) -> Session:
         is not telemetry (a HAR file, a ``package.json``: the message says which it looks like).
     """
     if isinstance(source, str | os.PathLike) and Path(source).is_dir():
-        from telemetry_lab.export.parquet import read_parquet
-
         return read_parquet(Path(source))
     chunks, info = _checked(source, None)
     head: list[bytes] = []
@@ -189,4 +195,93 @@ def read(source: Source) -> Session:
     return _decode(stream, decoder, {**info, "format": fmt})
 
 
-__all__ = ["FORMATS", "Source", "read", "read_events_json", "read_ndjson", "read_sse"]
+def _records(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def _read_table(root: Path, name: str, file: Any) -> pa.Table:
+    if not isinstance(file, str) or file != Path(file).name or not file.endswith(".parquet"):
+        raise TelemetryLabError(
+            f"{str(root / META_FILE)!r} names {file!r} as the file of {name!r}: expected a "
+            "file name inside the session directory; the metadata was edited or damaged"
+        )
+    path = root / file
+    try:
+        return pq.read_table(path)
+    except FileNotFoundError:
+        problem = "is missing"
+    except (OSError, pa.ArrowException) as exc:
+        problem = f"cannot be read as Parquet ({exc})"
+    raise TelemetryLabError(
+        f"{str(path)!r}, the {name!r} events of this session, {problem}: expected the files "
+        f"{META_FILE} lists; write the session again, or remove {name!r} from its \"types\""
+    )
+
+
+def read_parquet(path: str | Path) -> Session:
+    """Read a session directory written by :meth:`Session.to_parquet`.
+
+    Raises
+    ------
+    TelemetryLabError
+        When ``path`` holds no ``_session.json`` (the message says what it found instead), or a
+        file it lists is missing or damaged (the message names it).
+    """
+    root = Path(path)
+    meta_path = root / META_FILE
+    if not meta_path.is_file():
+        sessions = sorted(p.parent.name for p in root.glob(f"*/{META_FILE}"))
+        hint = (
+            f"it is a folder of sessions ({', '.join(sessions[:5])}); read one of them, or one "
+            "event type across all with read_dataset(path, type)"
+            if sessions
+            else "write one with session.to_parquet(path)"
+        )
+        raise TelemetryLabError(f"{str(root)!r} is not a telemetry_lab session directory "
+                                f"(no {META_FILE}): {hint}")
+    try:
+        meta = json.loads(meta_path.read_text())
+        files = meta.get("files") or {name: file_name(name) for name in meta["types"]}
+        errors = _records(meta["errors"], ERRORS_SCHEMA)
+        duplicates = _records(meta["duplicates"], DUPLICATES_SCHEMA)
+        warnings = _records(meta.get("warnings", []), ERRORS_SCHEMA)
+        skipped, source = meta["skipped"], meta["source"]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, pa.ArrowException) as exc:
+        raise TelemetryLabError(
+            f"{str(meta_path)!r} is damaged ({type(exc).__name__}: {exc}): expected the JSON "
+            "session.to_parquet() writes; write the session again"
+        ) from None
+    tables = {name: _read_table(root, name, file) for name, file in files.items()}
+    return Session(tables, errors=errors, skipped=skipped, duplicates=duplicates,
+                   warnings=warnings, source=source)
+
+
+def read_dataset(root: str | Path, event_type: str) -> pd.DataFrame:
+    """One event type across every session under ``root``, with a leading ``session`` column.
+
+    Examples
+    --------
+    >>> import tempfile, telemetry_lab
+    >>> s = telemetry_lab.load_sample()
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = telemetry_lab.write_dataset({"a": s, "b": s}, tmp)
+    ...     read_dataset(tmp, "page_navigation").groupby("session").size().to_dict()
+    {'a': 3, 'b': 3}
+    """
+    base = Path(root)
+    files = sorted(str(f) for f in base.glob(f"session=*/{file_name(event_type)}"))
+    if not files:
+        raise TelemetryLabError(
+            f"no '{event_type}' files under {str(base)!r}: expected session=<name>/"
+            f"{event_type}.parquet (write them with write_dataset)"
+        )
+    dataset = ds.dataset(files, format="parquet", partitioning="hive",
+                         partition_base_dir=str(base))
+    table = dataset.to_table()
+    session = table.column("session").cast(pa.string())
+    table = table.drop_columns(["session"]).add_column(0, "session", session)
+    return table.to_pandas(types_mapper=pd.ArrowDtype)
+
+
+__all__ = ["FORMATS", "Source", "read", "read_dataset", "read_events_json", "read_ndjson",
+           "read_parquet", "read_sse"]

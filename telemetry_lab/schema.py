@@ -281,3 +281,14 @@ def epoch_to_timestamp(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     valid = np.isfinite(micros) & (micros < 1e17)  # beyond year 5000: not a timeline time
     out = np.where(valid, np.round(micros), 0).astype(np.int64)
     return pa.array(out, TIMESTAMP, mask=~valid)
+
+
+#: Side tables of a Session: frames that could not be read (errors) or were read not exactly
+#: as sent (warnings), events received twice, and seq ranges with no event.
+ERRORS_SCHEMA = pa.schema(
+    [("position", pa.int64()), ("seq", pa.int64()), ("reason", pa.string()), ("raw", pa.string())]
+)
+DUPLICATES_SCHEMA = pa.schema(
+    [("seq", pa.int64()), ("type", pa.string()), ("position", pa.int64())]
+)
+GAPS_SCHEMA = pa.schema([("start", pa.int64()), ("end", pa.int64()), ("missing", pa.int64())])

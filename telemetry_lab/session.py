@@ -26,20 +26,23 @@ import pyarrow as pa
 from telemetry_lab.checks import suggest
 from telemetry_lab.decode import FrameError
 from telemetry_lab.errors import EventTypeNotFound
-from telemetry_lab.schema import CATEGORIES, COMMON, CONTEXT, EVENT_TYPES, schema_for
+from telemetry_lab.export.parquet import write_tables
+from telemetry_lab.schema import (
+    CATEGORIES,
+    COMMON,
+    CONTEXT,
+    DUPLICATES_SCHEMA,
+    ERRORS_SCHEMA,
+    EVENT_TYPES,
+    GAPS_SCHEMA,
+    schema_for,
+)
 from telemetry_lab.seqs import gaps as seq_gaps
 from telemetry_lab.seqs import sorted_seqs
 
 if TYPE_CHECKING:
     from telemetry_lab.tables import TableBuilder
 
-ERRORS_SCHEMA = pa.schema(
-    [("position", pa.int64()), ("seq", pa.int64()), ("reason", pa.string()), ("raw", pa.string())]
-)
-DUPLICATES_SCHEMA = pa.schema(
-    [("seq", pa.int64()), ("type", pa.string()), ("position", pa.int64())]
-)
-GAPS_SCHEMA = pa.schema([("start", pa.int64()), ("end", pa.int64()), ("missing", pa.int64())])
 _EVENT_COLUMNS = [f.name for f in COMMON] + [name for name, _, _ in CONTEXT]
 
 
@@ -311,10 +314,30 @@ class Session:
     # -- output ---------------------------------------------------------------------------------
 
     def to_parquet(self, path: str | Path) -> Path:
-        """Write the session as a Parquet directory; see :func:`telemetry_lab.read_parquet`."""
-        from telemetry_lab.export.parquet import write_session
+        """Write the session as a Parquet directory; see :func:`telemetry_lab.read_parquet`.
 
-        return write_session(self, path)
+        One file per event type plus ``_session.json`` (source, skipped seqs, gaps, errors,
+        duplicates, warnings). Rewriting a session directory removes the type files the
+        previous write recorded and this one does not have. The files hold raw headers and
+        cookies: keep them private.
+
+        Raises
+        ------
+        TelemetryLabError
+            When a file cannot be written (a full disk, say): the message names it.
+        """
+        def records(frame: pd.DataFrame) -> list[dict[Any, Any]]:
+            return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+        meta = {
+            "source": self.source,
+            "skipped": [int(s) for s in self._skipped],
+            "gaps": self.gaps.astype(object).to_dict("records"),
+            "errors": records(self.errors),
+            "duplicates": self.duplicates.astype(object).to_dict("records"),
+            "warnings": records(self.warnings),
+        }
+        return write_tables(self._tables, meta, path)
 
     def summary(self) -> str:
         """A plain-text summary: counts per category and type, time span, gaps, errors.

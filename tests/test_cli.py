@@ -18,8 +18,7 @@ import telemetry_lab
 from telemetry_lab import replay
 from telemetry_lab.cli import main
 from telemetry_lab.datasets import sample_path
-from telemetry_lab.export.parquet import read_parquet
-from telemetry_lab.readers import read_sse
+from telemetry_lab.readers import read_parquet, read_sse
 
 KEY = "cli-secret-key-42"
 

@@ -28,7 +28,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from telemetry_lab.datasets import load_sample, sample_path
-from telemetry_lab.export.parquet import write_session
 from telemetry_lab.metrics.navigations import assign_navigation, navigations
 from telemetry_lab.session import Session
 
@@ -220,5 +219,5 @@ def write_fleet(root: str | Path, sessions: int, *, seed: int = 0, repeats: int 
     for i in range(sessions):
         session = _vary(base, plan, seed=seed * 1_000_003 + i, repeats=repeats,
                         period_us=15_000_000, lcp_factor=lcp_factor, cls_factor=cls_factor)
-        write_session(session, out / f"session={prefix}-{i:04d}")
+        session.to_parquet(out / f"session={prefix}-{i:04d}")
     return out

@@ -34,11 +34,12 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from telemetry_lab.errors import DatasetError, TelemetryLabError
-from telemetry_lab.export.parquet import META_FILE, read_parquet
+from telemetry_lab.export.parquet import META_FILE
 from telemetry_lab.fleet.batch import MEMBER, Batch, batch_vitals, needs_solo
 from telemetry_lab.fleet.engines import Engine, run
 from telemetry_lab.metrics.columns import STRING, arrow
 from telemetry_lab.metrics.vitals import vitals
+from telemetry_lab.readers import read_parquet
 from telemetry_lab.schema import SCHEMAS
 from telemetry_lab.session import Session
 
