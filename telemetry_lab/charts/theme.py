@@ -63,26 +63,41 @@ BAND_COLOR = "rgba(26, 115, 232, 0.05)"
 
 TEMPLATE_NAME = "telemetry_lab"
 
-pio.templates[TEMPLATE_NAME] = go.layout.Template(
-    layout=go.Layout(
-        font={"family": "Inter, Roboto, 'Helvetica Neue', Arial, sans-serif", "size": 13},
-        colorway=list(SEQUENCE),
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-        margin={"l": 60, "r": 30, "t": 110, "b": 50},
-        hoverlabel={"font": {"size": 12}},
-        xaxis={"gridcolor": "#eceff1", "zeroline": False, "linecolor": "#cfd8dc",
-               "automargin": True},
-        yaxis={"gridcolor": "#eceff1", "zeroline": False, "linecolor": "#cfd8dc",
-               "automargin": True},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+
+def register_template() -> str:
+    """Register the telemetry_lab Plotly template (once, when the first chart is built, so
+    importing telemetry_lab leaves ``plotly.io.templates`` alone); returns its name.
+
+    Examples
+    --------
+    >>> import plotly.io as pio
+    >>> pio.templates[register_template()].layout.paper_bgcolor
+    'white'
+    """
+    if TEMPLATE_NAME in pio.templates:
+        return TEMPLATE_NAME
+    template = go.layout.Template(
+        layout=go.Layout(
+            font={"family": "Inter, Roboto, 'Helvetica Neue', Arial, sans-serif", "size": 13},
+            colorway=list(SEQUENCE),
+            paper_bgcolor="white",
+            plot_bgcolor="white",
+            margin={"l": 60, "r": 30, "t": 110, "b": 50},
+            hoverlabel={"font": {"size": 12}},
+            xaxis={"gridcolor": "#eceff1", "zeroline": False, "linecolor": "#cfd8dc",
+                   "automargin": True},
+            yaxis={"gridcolor": "#eceff1", "zeroline": False, "linecolor": "#cfd8dc",
+                   "automargin": True},
+            legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        )
     )
-)
+    pio.templates[TEMPLATE_NAME] = template
+    return TEMPLATE_NAME
 
 
 def apply(fig: go.Figure, *, title: str | None = None) -> go.Figure:
     """Give ``fig`` the telemetry_lab template (and a title); returns the same figure."""
-    fig.update_layout(template=TEMPLATE_NAME)
+    fig.update_layout(template=register_template())
     if title is not None:
         fig.update_layout(title={"text": title, "x": 0.01, "xanchor": "left", "y": 0.99,
                                  "yanchor": "top", "font": {"size": 18}})
