@@ -48,7 +48,7 @@ from telemetry_lab.metrics.interactions import interactions, responses
 from telemetry_lab.metrics.navigations import assign_navigation, navigations
 from telemetry_lab.metrics.network import domain_summary, failures, requests, resource_summary
 from telemetry_lab.metrics.screenshots import Screenshot, screenshot_at, screenshots
-from telemetry_lab.metrics.vitals import layout_shifts, lcp_candidates, vitals
+from telemetry_lab.metrics.vitals import AuditReason, layout_shifts, lcp_candidates, vitals
 from telemetry_lab.readers import (
     read,
     read_dataset,
@@ -81,6 +81,7 @@ __all__ = [  # noqa: RUF022 (grouped by pipeline stage, not sorted)
     "SCHEMAS",
     "Session",
     # Metrics: Session in, tidy frames out (vitals, network, interactions, console, commands).
+    "AuditReason",
     "assign_navigation",
     "capture_health",
     "commands",

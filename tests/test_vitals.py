@@ -11,7 +11,7 @@ import pytest
 from envelopes import TAB, Recording
 
 import telemetry_lab
-from telemetry_lab.metrics.vitals import layout_shifts, lcp_candidates, rate, vitals
+from telemetry_lab.metrics.vitals import AuditReason, layout_shifts, lcp_candidates, rate, vitals
 
 DATA = Path(__file__).parent / "data"
 
@@ -252,3 +252,11 @@ def test_response_ignores_an_unprompted_screenshot_and_a_shift_past_the_window()
     rec.page(3000, "interaction_click", 1, selector="#more")
     rec.shift(3060, 0.01, recent=True)
     assert vitals(rec.session())["response_ms"].tolist() == [60]
+
+
+def test_audit_reasons_are_the_named_constants() -> None:
+    session = telemetry_lab.load_sample()
+    reasons = {*layout_shifts(session)["reason"].dropna(),
+               *lcp_candidates(session)["reason"].dropna()}
+    assert reasons and reasons <= set(AuditReason)
+    assert AuditReason("recent input") is AuditReason.RECENT_INPUT

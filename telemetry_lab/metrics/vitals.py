@@ -33,6 +33,7 @@ Examples
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -53,6 +54,34 @@ THRESHOLDS: dict[str, tuple[float, float]] = {
     "fcp": (1800.0, 3000.0),
     "ttfb": (800.0, 1800.0),
 }
+
+
+
+class AuditReason(StrEnum):
+    """Why a layout shift or LCP candidate did not count (the ``reason`` column; null: it counted).
+
+    ==================  =======================================  ==========================
+    reason              meaning                                  in
+    ==================  =======================================  ==========================
+    ``iframe``          reported by a frame other than the       shifts, LCP candidates
+                        navigation's main frame
+    ``no navigation``   before any navigation of its tab         shifts, LCP candidates
+    ``recent input``    ``had_recent_input``: within 500 ms of   shifts
+                        a click or key press
+    ``after input``     at or after the navigation's first       LCP candidates
+                        click or key press
+    ``superseded``      a later candidate became the LCP         LCP candidates
+    ==================  =======================================  ==========================
+
+    Members are strings: ``frame["reason"] == AuditReason.IFRAME`` and ``== "iframe"`` agree.
+    """
+
+    IFRAME = "iframe"
+    NO_NAVIGATION = "no navigation"
+    RECENT_INPUT = "recent input"
+    AFTER_INPUT = "after input"
+    SUPERSEDED = "superseded"
+
 
 #: A shift joins a session window when closer than this to the previous shift (µs) ...
 WINDOW_GAP_US = 1_000_000
@@ -90,8 +119,8 @@ def _owned(session: Session, event_type: str, navs: pd.DataFrame) -> tuple[pd.Da
 
 def _reasons(owner: pd.DataFrame, main: np.ndarray) -> np.ndarray:
     reason = np.full(len(owner), None, dtype=object)
-    reason[~main] = "iframe"
-    reason[owner["nav_seq"].isna().to_numpy()] = "no navigation"
+    reason[~main] = AuditReason.IFRAME.value
+    reason[owner["nav_seq"].isna().to_numpy()] = AuditReason.NO_NAVIGATION.value
     return reason
 
 
@@ -132,7 +161,8 @@ def layout_shifts(session: Session, *, navs: pd.DataFrame | None = None) -> pd.D
         start), ``value``, ``had_recent_input``, ``source_frame_id``, ``window`` (1-based session
         window within the navigation), ``window_sum`` (running sum of the window),
         ``in_cls_window`` (the shift is in the window that is the CLS), ``counted`` and
-        ``reason`` (``iframe``, ``recent input`` or ``no navigation``).
+        ``reason`` (see :class:`AuditReason`: ``iframe``, ``recent input`` or
+        ``no navigation``).
 
     Examples
     --------
@@ -154,7 +184,7 @@ def layout_shifts(session: Session, *, navs: pd.DataFrame | None = None) -> pd.D
     t = np.where(np.isnan(t), ts, t)
     recent = frame["layout_shift_had_recent_input"].fillna(False).to_numpy(dtype=bool)
     reason = _reasons(owner, where["main"].to_numpy())
-    reason[recent & pd.isna(reason)] = "recent input"
+    reason[recent & pd.isna(reason)] = AuditReason.RECENT_INPUT.value
     table = pd.DataFrame({
         "seq": frame["seq"].to_numpy("int64"),
         "target_id": owner["target_id"].to_numpy(object),
@@ -233,8 +263,8 @@ def lcp_candidates(session: Session, *, navs: pd.DataFrame | None = None) -> pd.
         ``time_ms`` (after the navigation start), ``size``, ``element`` (``#<element_id>``, else
         the resource URL, else ``node <node_id>``), ``element_id``, ``url``, ``node_id``,
         ``source_frame_id``, ``first_input_ms`` (the navigation's first click or key press, null
-        when none), ``counted`` (this candidate is the LCP) and ``reason`` (``iframe``,
-        ``after input``, ``superseded`` or ``no navigation``).
+        when none), ``counted`` (this candidate is the LCP) and ``reason`` (see
+        :class:`AuditReason`: ``iframe``, ``after input``, ``superseded`` or ``no navigation``).
 
     Examples
     --------
@@ -271,12 +301,12 @@ def lcp_candidates(session: Session, *, navs: pd.DataFrame | None = None) -> pd.
     )
     first_input = _first_input(session, navs).reindex(keys).to_numpy("float64")
     reason = _reasons(owner, where["main"].to_numpy())
-    reason[pd.isna(reason) & (t >= first_input)] = "after input"
+    reason[pd.isna(reason) & (t >= first_input)] = AuditReason.AFTER_INPUT.value
     eligible = pd.isna(reason)
     order = pd.Series(np.where(eligible, frame["seq"].to_numpy("int64"), -1))
     last = order.groupby(keys.to_flat_index()).transform("max").to_numpy()
     counted = eligible & (order.to_numpy() == last)
-    reason[eligible & ~counted] = "superseded"
+    reason[eligible & ~counted] = AuditReason.SUPERSEDED.value
     element_id = frame["lcp_element_id"].fillna("").to_numpy(object)
     url = frame["lcp_url"].fillna("").to_numpy(object)
     node = frame["lcp_node_id"].astype(STRING).fillna("?").to_numpy(object)
