@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from telemetry_lab.checks import require_session
+from telemetry_lab.metrics._doc import shared_params
 from telemetry_lab.metrics.columns import FLOAT64, INT64, STRING, arrow, from_micros, micros
 
 if TYPE_CHECKING:
@@ -284,13 +285,13 @@ def command_table(session: Session) -> pd.DataFrame:
                                                             ignore_index=True)
 
 
+@shared_params
 def commands(session: Session, *, window_ms: float = WINDOW_MS) -> pd.DataFrame:
     """Every agent command with its role, tab, the page input it produced and its latency.
 
     Parameters
     ----------
-    session : telemetry_lab.Session
-        A recording.
+    {session}
     window_ms : float, default 1000
         Longest delay from a command to the click, key press or scroll it produced.
 

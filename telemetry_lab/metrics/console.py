@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from telemetry_lab.checks import require_frame, require_session
+from telemetry_lab.metrics._doc import shared_params
 from telemetry_lab.metrics.columns import FLOAT64, INT64, STRING, TIME, arrow, micros
 from telemetry_lab.metrics.navigations import assign_navigation, navigations
 
@@ -88,15 +89,14 @@ def raw_messages(session: Session) -> tuple[pd.DataFrame, np.ndarray]:
     return frame, np.where(thrown, "exception", np.where(error, "console", "log"))
 
 
+@shared_params
 def messages(session: Session, *, navs: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per console message: its navigation, kind, template and location.
 
     Parameters
     ----------
-    session : telemetry_lab.Session
-        A recording.
-    navs : pandas.DataFrame, optional
-        The session's :func:`~telemetry_lab.metrics.navigations.navigations`, if computed.
+    {session}
+    {navs}
 
     Returns
     -------
@@ -145,15 +145,14 @@ def messages(session: Session, *, navs: pd.DataFrame | None = None) -> pd.DataFr
     return out.sort_values(["ts", "seq"], kind="stable", ignore_index=True)
 
 
+@shared_params
 def console(session: Session, *, navs: pd.DataFrame | None = None) -> pd.DataFrame:
     """Console messages grouped by navigation, kind, level, template and source location.
 
     Parameters
     ----------
-    session : telemetry_lab.Session
-        A recording.
-    navs : pandas.DataFrame, optional
-        The session's :func:`~telemetry_lab.metrics.navigations.navigations`, if computed.
+    {session}
+    {navs}
 
     Returns
     -------

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from telemetry_lab.checks import require_frame, require_session
+from telemetry_lab.metrics._doc import shared_params
 from telemetry_lab.metrics.columns import (
     FLOAT64,
     INT64,
@@ -282,19 +283,18 @@ def _link_rows(links: pd.DataFrame, candidates: pd.DataFrame, inputs: pd.DataFra
     })
 
 
+@shared_params
 def effects(session: Session, *, window_ms: float = WINDOW_MS,
             navs: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every (input, effect) pair by the attribution rule of this module.
 
     Parameters
     ----------
-    session : telemetry_lab.Session
-        A recording.
+    {session}
     window_ms : float, default 1000
         How long after an input its effects may start (an effect exactly ``window_ms`` later
         still belongs to it).
-    navs : pandas.DataFrame, optional
-        The session's :func:`~telemetry_lab.metrics.navigations.navigations`, if computed.
+    {navs}
 
     Returns
     -------

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from telemetry_lab.checks import require_frame, require_session
+from telemetry_lab.metrics._doc import shared_params
 from telemetry_lab.metrics.columns import BOOL, FLOAT64, INT64, STRING, arrow, from_micros
 from telemetry_lab.metrics.effects import WINDOW_MS, attribute, candidates, inputs
 from telemetry_lab.metrics.navigations import navigations
@@ -54,18 +55,17 @@ _COUNTS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
+@shared_params
 def interactions(session: Session, *, window_ms: float = WINDOW_MS,
                  navs: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every input (clicks, key presses, scrolls, agent commands) with what it caused.
 
     Parameters
     ----------
-    session : telemetry_lab.Session
-        A recording.
+    {session}
     window_ms : float, default 1000
         The effects window (see :func:`~telemetry_lab.metrics.effects.effects`).
-    navs : pandas.DataFrame, optional
-        The session's :func:`~telemetry_lab.metrics.navigations.navigations`, if computed.
+    {navs}
 
     Returns
     -------

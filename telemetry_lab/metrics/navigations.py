@@ -44,6 +44,7 @@ import pandas as pd
 
 from telemetry_lab.checks import describe, require_frame, require_session
 from telemetry_lab.errors import WrongInputError
+from telemetry_lab.metrics._doc import shared_params
 from telemetry_lab.metrics.columns import (
     BOOL,
     FLOAT64,
@@ -259,13 +260,13 @@ def _seq_gaps(session: Session) -> list[tuple[float, float, str]]:
     return out
 
 
+@shared_params
 def navigations(session: Session) -> pd.DataFrame:
     """One row per top-level navigation of each target, with its start and milestones.
 
     Parameters
     ----------
-    session : telemetry_lab.Session
-        A recording.
+    {session}
 
     Returns
     -------

@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from telemetry_lab.checks import require_frame, require_session
+from telemetry_lab.metrics._doc import shared_params
 from telemetry_lab.metrics.columns import (
     BOOL,
     FLOAT64,
@@ -210,13 +211,13 @@ def _document_ends(out: pd.DataFrame, navs: pd.DataFrame, pending: np.ndarray,
     return end, np.where(estimated, source, "")
 
 
+@shared_params
 def requests(session: Session, *, navs: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per request hop: what was asked, what came back, and when.
 
     Parameters
     ----------
-    session : telemetry_lab.Session
-        A recording.
+    {session}
     navs : pandas.DataFrame, optional
         The session's :func:`~telemetry_lab.metrics.navigations.navigations`, if computed
         (used as given, never recomputed).

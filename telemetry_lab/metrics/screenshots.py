@@ -36,6 +36,7 @@ import pyarrow.compute as pc
 
 from telemetry_lab.checks import require_frame, require_session
 from telemetry_lab.errors import ScreenshotNotFound
+from telemetry_lab.metrics._doc import shared_params
 from telemetry_lab.metrics.columns import FLOAT64, INT64, STRING, arrow, micros, select
 from telemetry_lab.metrics.navigations import assign_navigation, navigations
 
@@ -94,15 +95,14 @@ def _decoded_bytes(png: pa.ChunkedArray) -> np.ndarray:
     return chars // 4 * 3 - padding
 
 
+@shared_params
 def screenshots(session: Session, *, navs: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every screenshot with its navigation, time and size, without decoding the images.
 
     Parameters
     ----------
-    session : telemetry_lab.Session
-        A recording.
-    navs : pandas.DataFrame, optional
-        The session's :func:`~telemetry_lab.metrics.navigations.navigations`, if computed.
+    {session}
+    {navs}
 
     Returns
     -------
@@ -136,13 +136,13 @@ def screenshots(session: Session, *, navs: pd.DataFrame | None = None) -> pd.Dat
     return out.sort_values(["ts", "seq"], kind="stable", ignore_index=True)
 
 
+@shared_params
 def screenshot_at(session: Session, t: Any, *, target_id: str | None = None) -> Screenshot:
     """The last screenshot taken at or before ``t``, decoded.
 
     Parameters
     ----------
-    session : telemetry_lab.Session
-        A recording.
+    {session}
     t : timestamp-like
         A ``pandas.Timestamp``, ``datetime`` or string (naive times are UTC).
     target_id : str, optional

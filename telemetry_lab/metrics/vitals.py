@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from telemetry_lab.checks import require_frame, require_session
+from telemetry_lab.metrics._doc import shared_params
 from telemetry_lab.metrics.columns import BOOL, FLOAT64, INT64, STRING, arrow, from_micros, micros
 from telemetry_lab.metrics.navigations import assign_navigation, navigations
 
@@ -143,15 +144,14 @@ def _windows(group: np.ndarray, t: np.ndarray) -> np.ndarray:
     return label
 
 
+@shared_params
 def layout_shifts(session: Session, *, navs: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every layout shift with its session window and whether it counted towards CLS.
 
     Parameters
     ----------
-    session : telemetry_lab.Session
-        A recording.
-    navs : pandas.DataFrame, optional
-        The session's :func:`~telemetry_lab.metrics.navigations.navigations`, if computed.
+    {session}
+    {navs}
 
     Returns
     -------
@@ -245,15 +245,14 @@ def _first_input(session: Session, navs: pd.DataFrame) -> pd.Series:
     return firsts.groupby(_KEY)["t"].min()
 
 
+@shared_params
 def lcp_candidates(session: Session, *, navs: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every LCP candidate, and which one is each navigation's LCP.
 
     Parameters
     ----------
-    session : telemetry_lab.Session
-        A recording.
-    navs : pandas.DataFrame, optional
-        The session's :func:`~telemetry_lab.metrics.navigations.navigations`, if computed.
+    {session}
+    {navs}
 
     Returns
     -------
@@ -331,13 +330,13 @@ def lcp_candidates(session: Session, *, navs: pd.DataFrame | None = None) -> pd.
     }).sort_values("seq", kind="stable", ignore_index=True)
 
 
+@shared_params
 def vitals(session: Session, *, navs: pd.DataFrame | None = None) -> pd.DataFrame:
     """LCP and CLS of every navigation, rated as web-vitals rates them, and its worst response.
 
     Parameters
     ----------
-    session : telemetry_lab.Session
-        A recording.
+    {session}
     navs : pandas.DataFrame, optional
         The session's :func:`~telemetry_lab.metrics.navigations.navigations`, if computed
         (used as given, never recomputed).
