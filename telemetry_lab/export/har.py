@@ -33,9 +33,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pandas as pd
 
-from telemetry_lab.checks import require_frame, require_session
+from telemetry_lab.checks import require_session
 from telemetry_lab.export.redact import REDACTED, redact_body, redact_header, redact_url
-from telemetry_lab.metrics.navigations import navigations
+from telemetry_lab.metrics.navigations import given_navs
 from telemetry_lab.metrics.network import ESTIMATED, requests
 
 if TYPE_CHECKING:
@@ -173,10 +173,7 @@ def har(session: Session, *, redact: bool = True,
     """
     from telemetry_lab import __version__
 
-    require_session(session, function="har")
-    if navs is not None:
-        require_frame(navs, "navigations", function="har", argument="navs")
-    navs = navigations(session) if navs is None else navs
+    navs = given_navs(session, navs, function="har")
     reqs = requests(session, navs=navs)
     pages, refs = _pages(navs, redact)
     following = reqs.sort_values(["target_id", "request_id", "hop"], kind="stable")

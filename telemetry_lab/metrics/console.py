@@ -33,7 +33,7 @@ import pandas as pd
 from telemetry_lab.checks import require_frame, require_session
 from telemetry_lab.metrics._doc import shared_params
 from telemetry_lab.metrics.columns import FLOAT64, INT64, STRING, TIME, arrow, micros
-from telemetry_lab.metrics.navigations import assign_navigation, navigations
+from telemetry_lab.metrics.navigations import assign_navigation, given_navs
 
 if TYPE_CHECKING:
     from telemetry_lab.session import Session
@@ -112,10 +112,7 @@ def messages(session: Session, *, navs: pd.DataFrame | None = None) -> pd.DataFr
     >>> messages(telemetry_lab.load_sample())["kind"].value_counts().to_dict()
     {'log': 8, 'console': 1, 'exception': 1}
     """
-    require_session(session, function="console_messages")
-    if navs is not None:
-        require_frame(navs, "navigations", function="console_messages", argument="navs")
-    navs = navigations(session) if navs is None else navs
+    navs = given_navs(session, navs, function="console_messages")
     frame, kind = raw_messages(session)
     thrown = kind == "exception"
     top = _top_frame(frame["stack_trace"])

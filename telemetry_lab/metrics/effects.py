@@ -43,7 +43,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from telemetry_lab.checks import require_frame, require_session
 from telemetry_lab.metrics._doc import shared_params
 from telemetry_lab.metrics.columns import (
     FLOAT64,
@@ -55,7 +54,11 @@ from telemetry_lab.metrics.columns import (
     select,
 )
 from telemetry_lab.metrics.commands import WINDOW_MS, command_table, link, page_inputs
-from telemetry_lab.metrics.navigations import _disconnects, assign_navigation, navigations
+from telemetry_lab.metrics.navigations import (
+    _disconnects,
+    assign_navigation,
+    given_navs,
+)
 from telemetry_lab.metrics.vitals import layout_shifts, lcp_candidates
 
 if TYPE_CHECKING:
@@ -320,10 +323,7 @@ def effects(session: Session, *, window_ms: float = WINDOW_MS,
     1     request          53   221.301     http://127.0.0.1:37031/agent/search
     2  navigation          54    282.46     http://127.0.0.1:37031/agent/search
     """
-    require_session(session, function="effects")
-    if navs is not None:
-        require_frame(navs, "navigations", function="effects", argument="navs")
-    navs = navigations(session) if navs is None else navs
+    navs = given_navs(session, navs, function="effects")
     table = inputs(session, navs, window_ms=window_ms)
     pairs = attribute(table, candidates(session, navs), window_ms=window_ms)
     return format_effects(table, pairs)

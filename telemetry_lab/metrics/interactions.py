@@ -33,11 +33,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from telemetry_lab.checks import require_frame, require_session
+from telemetry_lab.checks import require_frame
 from telemetry_lab.metrics._doc import shared_params
 from telemetry_lab.metrics.columns import BOOL, FLOAT64, INT64, STRING, arrow, from_micros
 from telemetry_lab.metrics.effects import WINDOW_MS, attribute, candidates, inputs
-from telemetry_lab.metrics.navigations import navigations
+from telemetry_lab.metrics.navigations import given_navs
 
 if TYPE_CHECKING:
     from telemetry_lab.session import Session
@@ -95,13 +95,7 @@ def interactions(session: Session, *, window_ms: float = WINDOW_MS,
     1   46  #password           45             2.657
     2   51   #sign-in           50              5.88
     """
-    require_session(session, function="interactions")
-    if navs is not None:
-        require_frame(navs, "navigations", function="interactions", argument="navs")
-    require_session(session, function="interactions")
-    if navs is not None:
-        require_frame(navs, "navigations", function="interactions", argument="navs")
-    navs = navigations(session) if navs is None else navs
+    navs = given_navs(session, navs, function="interactions")
     table = inputs(session, navs, window_ms=window_ms)
     pairs = attribute(table, candidates(session, navs), window_ms=window_ms)
     return summarise(table, pairs)

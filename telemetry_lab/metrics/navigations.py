@@ -261,6 +261,20 @@ def _seq_gaps(session: Session) -> list[tuple[float, float, str]]:
 
 
 @shared_params
+
+def given_navs(session: Session, navs: pd.DataFrame | None, *, function: str) -> pd.DataFrame:
+    """``navs`` checked as ``session``'s :func:`navigations` (used as given), else computed.
+
+    Every metric taking ``navs=`` starts with this: a wrong ``session`` or ``navs`` raises
+    :class:`~telemetry_lab.errors.WrongInputError` naming ``function``.
+    """
+    require_session(session, function=function)
+    if navs is None:
+        return navigations(session)
+    require_frame(navs, "navigations", function=function, argument="navs")
+    return navs
+
+
 def navigations(session: Session) -> pd.DataFrame:
     """One row per top-level navigation of each target, with its start and milestones.
 

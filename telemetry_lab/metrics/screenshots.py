@@ -34,11 +34,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from telemetry_lab.checks import require_frame, require_session
+from telemetry_lab.checks import require_session
 from telemetry_lab.errors import ScreenshotNotFound
 from telemetry_lab.metrics._doc import shared_params
 from telemetry_lab.metrics.columns import FLOAT64, INT64, STRING, arrow, micros, select
-from telemetry_lab.metrics.navigations import assign_navigation, navigations
+from telemetry_lab.metrics.navigations import assign_navigation, given_navs
 
 if TYPE_CHECKING:
     from telemetry_lab.session import Session
@@ -112,10 +112,7 @@ def screenshots(session: Session, *, navs: pd.DataFrame | None = None) -> pd.Dat
         ``source_event``), ``width``, ``height`` (pixels, from the PNG header) and ``bytes``
         (the PNG's size; null when the event carries no image, e.g. truncated).
     """
-    require_session(session, function="screenshots")
-    if navs is not None:
-        require_frame(navs, "navigations", function="screenshots", argument="navs")
-    navs = navigations(session) if navs is None else navs
+    navs = given_navs(session, navs, function="screenshots")
     frame = select(session, "monitor_screenshot", _CONTEXT)
     png = session.table("monitor_screenshot", allow_missing=True)["png"]
     owner = assign_navigation(frame, navs)

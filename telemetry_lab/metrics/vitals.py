@@ -39,10 +39,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from telemetry_lab.checks import require_frame, require_session
 from telemetry_lab.metrics._doc import shared_params
 from telemetry_lab.metrics.columns import BOOL, FLOAT64, INT64, STRING, arrow, from_micros, micros
-from telemetry_lab.metrics.navigations import assign_navigation, navigations
+from telemetry_lab.metrics.navigations import assign_navigation, given_navs
 
 if TYPE_CHECKING:
     from telemetry_lab.session import Session
@@ -174,10 +173,7 @@ def layout_shifts(session: Session, *, navs: pd.DataFrame | None = None) -> pd.D
     1        2   961.681  0.0541       1    True          <NA>
     2        2  1549.181  0.0089    <NA>   False  recent input
     """
-    require_session(session, function="layout_shifts")
-    if navs is not None:
-        require_frame(navs, "navigations", function="layout_shifts", argument="navs")
-    navs = navigations(session) if navs is None else navs
+    navs = given_navs(session, navs, function="layout_shifts")
     frame, owner, where = _owned(session, "page_layout_shift", navs)
     ts = micros(frame["ts"])
     t = micros(frame["time"])
@@ -277,10 +273,7 @@ def lcp_candidates(session: Session, *, navs: pd.DataFrame | None = None) -> pd.
     3        2  512.681  230400.0  render_time    True        <NA>
     4        3  153.364   14362.0  render_time    True        <NA>
     """
-    require_session(session, function="lcp_candidates")
-    if navs is not None:
-        require_frame(navs, "navigations", function="lcp_candidates", argument="navs")
-    navs = navigations(session) if navs is None else navs
+    navs = given_navs(session, navs, function="lcp_candidates")
     frame, owner, where = _owned(session, "page_lcp", navs)
     sources = {
         "render_time": micros(frame["lcp_render_time"]),
@@ -368,10 +361,7 @@ def vitals(session: Session, *, navs: pd.DataFrame | None = None) -> pd.DataFram
     1        2       good           1      907.688             6
     2        3       good           0         <NA>             0
     """
-    require_session(session, function="vitals")
-    if navs is not None:
-        require_frame(navs, "navigations", function="vitals", argument="navs")
-    navs = navigations(session) if navs is None else navs
+    navs = given_navs(session, navs, function="vitals")
     identity = ["target_id", "nav_seq", "url", "frame_id", "loader_id", "start", "start_source",
                 "unreliable", "unreliable_reason", "ttfb_upper_ms"]
     out = navs[identity].set_index(_KEY)
