@@ -260,8 +260,6 @@ def _seq_gaps(session: Session) -> list[tuple[float, float, str]]:
     return out
 
 
-@shared_params
-
 def given_navs(session: Session, navs: pd.DataFrame | None, *, function: str) -> pd.DataFrame:
     """``navs`` checked as ``session``'s :func:`navigations` (used as given), else computed.
 
@@ -275,6 +273,7 @@ def given_navs(session: Session, navs: pd.DataFrame | None, *, function: str) ->
     return navs
 
 
+@shared_params
 def navigations(session: Session) -> pd.DataFrame:
     """One row per top-level navigation of each target, with its start and milestones.
 
