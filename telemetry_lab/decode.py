@@ -42,6 +42,8 @@ MAX_DEPTH = 200
 #: Largest seq, ``ts`` or SSE ``id`` accepted: the int64 columns' range.
 INT64_MAX = 2**63 - 1
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+#: One frame as the Kernel stream sends it: ``id: <digits>``, one ``data:`` line, a blank line.
+_UNIFORM = re.compile(rb"id: ([0-9]+)\ndata: ([^\n]+)(?:\n\n|\Z)")
 
 
 @dataclass(frozen=True)
@@ -204,14 +206,11 @@ class SSEDecoder(Framer):
         buffer = self._buffered(chunk)
         if buffer is None:
             return batch
-        lines = buffer.split(b"\n")  # one split of the whole buffer: the hot path's only copy
-        end = len(lines) - 2  # the buffer holds a blank line: the one closing the last frame
-        while end > 0 and lines[end]:
-            end -= 1
-        self._keep(b"\n".join(lines[end + 1 :]))
-        del lines[end:]
-        if not self._uniform(lines, batch):
-            self._frames(b"\n".join(lines).split(b"\n\n"), batch)
+        end = buffer.rfind(b"\n\n")  # the blank line closing the last complete frame
+        self._keep(buffer[end + 2 :])
+        frames = buffer[:end]
+        if not self._uniform(frames, batch):
+            self._frames(frames.split(b"\n\n"), batch)
         return batch
 
     def close(self) -> Batch:
@@ -249,28 +248,26 @@ class SSEDecoder(Framer):
             self._general(frame, position, batch)
         self._frame = position
 
-    def _uniform(self, lines: list[bytes], batch: Batch) -> bool:
+    def _uniform(self, frames: bytes, batch: Batch) -> bool:
         """Frame ``id: <digits>`` / ``data: <json>`` / blank line triples in bulk.
 
         That is what the Kernel stream and spool files hold; anything else (comments, id-only
-        frames, multi-line data) returns False and is framed one frame at a time.
+        frames, multi-line data) returns False and is framed one frame at a time. One scan
+        copies each payload once; the frames are uniform when the matches tile ``frames``.
         """
-        if (len(lines) + 1) % 3 or any(lines[2::3]):
+        found = _UNIFORM.findall(frames)
+        if not found:
             return False
-        heads, bodies = lines[0::3], lines[1::3]
-        digits = [head[4:] for head in heads]
-        if not (
-            (b"\n" + b"\n".join(heads)).count(b"\nid: ") == len(heads)
-            and b"".join(digits).isdigit()
-            and all(digits)
-            and max(map(len, digits)) <= 18  # longer ids may pass int64: checked one by one
-            and all(map(bytes.startswith, bodies, itertools.repeat(b"data: ")))
-        ):
+        digits = [frame_id for frame_id, _ in found]
+        lines = [payload for _, payload in found]
+        tiled = (sum(map(len, digits)) + sum(map(len, lines))
+                 + len(b"id: \ndata: \n\n") * len(found) - 2)
+        if tiled != len(frames) or max(map(len, digits)) > 18:  # longer ids may pass int64
             return False
-        batch.lines = [body[6:] for body in bodies]
+        batch.lines = lines
         batch.ids = list(map(int, digits))
-        batch.positions = range(self._frame + 1, self._frame + 1 + len(bodies))
-        self._frame += len(bodies)
+        batch.positions = range(self._frame + 1, self._frame + 1 + len(lines))
+        self._frame += len(lines)
         return True
 
     @staticmethod
