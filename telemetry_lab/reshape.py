@@ -20,6 +20,7 @@ Examples
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from functools import cache
@@ -116,22 +117,29 @@ def _coalesce(arrays: Iterable[pa.Array | None], dtype: pa.DataType, length: int
     return present[0] if len(present) == 1 else pc.coalesce(*present)
 
 
-def _plain(value: Any) -> Any:
-    """A reader value as plain JSON data: nulls of absent struct fields dropped."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, tuple):  # map entries
-        return [_plain(v) for v in value]
-    if isinstance(value, datetime | date):  # the reader infers ISO-8601 strings as timestamps
+def _iso(value: Any) -> str:
+    """A value the JSON encoder does not know: the reader infers ISO-8601 strings as
+    timestamps, which go back to ISO-8601 text."""
+    if isinstance(value, datetime | date):
         return value.isoformat().replace("+00:00", "Z")
-    return value
+    raise TypeError(f"{type(value).__name__} is not JSON data")
+
+
+#: A member whose value is null, after the first of its object (``,"key":null``) ...
+_NULL_MEMBER = re.compile(r',"(?:[^"\\]|\\.)*":null(?=[,}])')
+#: ... and as the first (``{"key":null,`` or ``{"key":null}``). Outside strings only: inside
+#: one, json.dumps escapes every quote, so ``,"`` and ``{"`` cannot occur there.
+_NULL_FIRST = re.compile(r'\{"(?:[^"\\]|\\.)*":null(?:,|(?=\}))')
 
 
 def dumps(value: Any) -> str:
-    """Canonical JSON text (keys sorted): the same whatever batch a row was parsed in."""
-    return json.dumps(_plain(value), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    """Canonical JSON text (keys sorted, members whose value is null left out, as the reader
+    gives null for a key absent from a row): the same whatever batch a row was parsed in."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True,
+                      default=_iso)
+    if ":null" in text:
+        text = _NULL_FIRST.sub("{", _NULL_MEMBER.sub("", text))
+    return text
 
 
 def _to_json(array: pa.Array) -> pa.Array:
