@@ -29,11 +29,10 @@ import json
 import os
 import re
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
-from operator import is_not, itemgetter
+from operator import itemgetter
 from typing import Any, TypeVar
 
 import numpy as np
@@ -430,8 +429,9 @@ class TableBuilder:
         self.errors.extend(batch.errors)
         self.warnings.extend(batch.warnings)
         self.skipped.extend(batch.skipped)
-        ids: Iterable[int] = filter(partial(is_not, None), batch.ids or ())  # type: ignore[arg-type]
-        self.last_seq = max(self.last_seq, *batch.skipped, max(ids, default=0))
+        # ids of None (no id) and 0 cannot raise last_seq, which starts at 0
+        self.last_seq = max(self.last_seq, *batch.skipped, max(filter(None, batch.ids or ()),
+                                                                default=0))
         for key, indices in _route(batch.lines).items():
             if key is None:
                 self._unroutable(batch, indices)
