@@ -1,17 +1,18 @@
-"""Framing: bytes → one JSON envelope per line, for SSE, NDJSON and JSON arrays. Pure, no I/O.
+"""Framing: bytes → one JSON envelope per line, for NDJSON and JSON arrays. Pure, no I/O.
 
-Decoders are incremental: feed them chunks cut anywhere (a frame may span many chunks, a chunk
-may hold many frames) and each call returns the :class:`Batch` of what became complete. Work
-stays linear in the input size, however small the chunks and however large the frames.
+Decoders are incremental: feed them chunks cut anywhere (a line may span many chunks, a chunk
+may hold many lines) and each call returns the :class:`Batch` of what became complete. Work
+stays linear in the input size, however small the chunks and however long the lines. SSE frames
+are read by :class:`telemetry_lab.sse.SSEDecoder`, built on the same :class:`Framer`.
 
 Examples
 --------
->>> decoder = SSEDecoder()
->>> batch = decoder.feed(b'id: 7\\ndata: {"seq":7}\\n\\nid: 8\\n\\n: keepalive\\n\\nid: 9\\nda')
->>> batch.lines, batch.ids, batch.skipped
-([b'{"seq":7}'], [7], [8])
->>> decoder.feed(b'ta: {"seq":9}\\r\\n\\r\\n').lines
-[b'{"seq":9}']
+>>> decoder = NDJSONDecoder()
+>>> batch = decoder.feed(b'{"seq":7}\\r\\n\\n{"seq":8}\\n{"se')
+>>> batch.lines, list(batch.positions)
+([b'{"seq":7}', b'{"seq":8}'], [1, 3])
+>>> decoder.feed(b'q":9}').lines, decoder.close().lines
+([], [b'{"seq":9}'])
 """
 
 from __future__ import annotations
@@ -42,8 +43,6 @@ MAX_DEPTH = 200
 #: Largest seq, ``ts`` or SSE ``id`` accepted: the int64 columns' range.
 INT64_MAX = 2**63 - 1
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-#: One frame as the Kernel stream sends it: ``id: <digits>``, one ``data:`` line, a blank line.
-_UNIFORM = re.compile(rb"id: ([0-9]+)\ndata: ([^\n]+)(?:\n\n|\Z)")
 
 
 @dataclass(frozen=True)
@@ -73,13 +72,34 @@ class Batch:
     errors: list[FrameError] = field(default_factory=list)
     warnings: list[FrameError] = field(default_factory=list)
 
+    def __bool__(self) -> bool:
+        """Whether the batch holds anything for the table builder."""
+        return bool(self.lines or self.skipped or self.errors or self.warnings)
 
-def _int_id(text: bytes) -> int | None:
-    """An SSE ``id`` as a seq: None unless it is digits within the int64 range."""
-    text = text.strip()
-    if not text.isdigit() or (len(text) > 18 and int(text) > INT64_MAX):
-        return None
-    return int(text)
+    @classmethod
+    def concat(cls, batches: Sequence[Batch]) -> Batch:
+        """One batch holding ``batches`` in order (no id is None where a batch had no ids).
+
+        Examples
+        --------
+        >>> both = Batch.concat([Batch([b"{}"], range(1, 2), [7]), Batch([b"[]"], [2])])
+        >>> both.lines, both.positions, both.ids
+        ([b'{}', b'[]'], [1, 2], [7, None])
+        """
+        if len(batches) == 1:
+            return batches[0]
+        lines: list[bytes] = []
+        positions: list[int] = []
+        ids: list[int | None] = []
+        out = cls(lines, positions, ids)
+        for batch in batches:
+            lines += batch.lines
+            positions += batch.positions
+            ids += batch.ids if batch.ids is not None else [None] * len(batch.lines)
+            out.skipped += batch.skipped
+            out.errors += batch.errors
+            out.warnings += batch.warnings
+        return out
 
 
 def nesting_depth(text: bytes) -> int:
@@ -184,140 +204,6 @@ class Framer:
         rest = b"".join(self._pending)
         self._pending = []
         return rest
-
-
-class SSEDecoder(Framer):
-    """Incremental SSE framer following the WHATWG rules the Kernel stream uses.
-
-    LF, CRLF and CR line ends; ``data:`` fields joined with newlines (a multi-line JSON payload
-    is re-encoded onto one line); comment lines (``:``, ``: keepalive``) ignored; frames with an
-    ``id`` and no data reported in ``skipped``.
-    """
-
-    separator = b"\n\n"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._frame = 0
-
-    def feed(self, chunk: bytes) -> Batch:
-        """Add a chunk; return the frames it completed."""
-        batch = Batch(ids=[])
-        buffer = self._buffered(chunk)
-        if buffer is None:
-            return batch
-        end = buffer.rfind(b"\n\n")  # the blank line closing the last complete frame
-        self._keep(buffer[end + 2 :])
-        frames = buffer[:end]
-        if not self._uniform(frames, batch):
-            self._frames(frames.split(b"\n\n"), batch)
-        return batch
-
-    def close(self) -> Batch:
-        """End of input: a frame not closed by a blank line is reported, not dispatched."""
-        batch = Batch(ids=[])
-        rest = self._remainder().strip(b"\n")
-        if rest:
-            self._frame += 1
-            seq = None
-            for line in rest.split(b"\n"):
-                if line.startswith(b"id:"):
-                    seq = _int_id(line[3:])
-            reason = "incomplete frame at end of input (no blank line after it)"
-            batch.errors.append(FrameError(self._frame, seq, rest[:RAW_LIMIT], reason))
-        return batch
-
-    def _frames(self, frames: list[bytes], batch: Batch) -> None:
-        lines, ids = batch.lines, batch.ids
-        positions = batch.positions
-        assert ids is not None and isinstance(positions, list)
-        position = self._frame
-        for frame in frames:
-            position += 1
-            if frame.startswith(b"id: "):
-                newline = frame.find(b"\n")
-                if (
-                    newline > 0
-                    and frame.startswith(b"data: ", newline + 1)
-                    and frame.find(b"\n", newline + 1) < 0
-                ):
-                    lines.append(frame[newline + 7 :])
-                    positions.append(position)
-                    ids.append(frame_seq(frame[4:newline], position, batch))
-                    continue
-            self._general(frame, position, batch)
-        self._frame = position
-
-    def _uniform(self, frames: bytes, batch: Batch) -> bool:
-        """Frame ``id: <digits>`` / ``data: <json>`` / blank line triples in bulk.
-
-        That is what the Kernel stream and spool files hold; anything else (comments, id-only
-        frames, multi-line data) returns False and is framed one frame at a time. One scan
-        copies each payload once; the frames are uniform when the matches tile ``frames``.
-        """
-        found = _UNIFORM.findall(frames)
-        if not found:
-            return False
-        digits = [frame_id for frame_id, _ in found]
-        lines = [payload for _, payload in found]
-        tiled = (sum(map(len, digits)) + sum(map(len, lines))
-                 + len(b"id: \ndata: \n\n") * len(found) - 2)
-        if tiled != len(frames) or max(map(len, digits)) > 18:  # longer ids may pass int64
-            return False
-        batch.lines = lines
-        batch.ids = list(map(int, digits))
-        batch.positions = range(self._frame + 1, self._frame + 1 + len(lines))
-        self._frame += len(lines)
-        return True
-
-    @staticmethod
-    def _general(frame: bytes, position: int, batch: Batch) -> None:
-        data: list[bytes] = []
-        frame_id: int | None = None
-        for line in frame.split(b"\n"):
-            if not line or line[:1] == b":":
-                continue
-            name, colon, value = line.partition(b":")
-            if colon and value[:1] == b" ":
-                value = value[1:]
-            if name == b"data":
-                data.append(value)
-            elif name == b"id" and b"\0" not in value:
-                frame_id = frame_seq(value, position, batch)
-        add_frame(batch, position, frame_id, b"\n".join(data))
-
-
-def frame_seq(text: bytes, position: int, batch: Batch) -> int | None:
-    """A frame's ``id`` as a seq; an id that is not one is ignored and reported in ``batch``."""
-    frame_id = _int_id(text)
-    if frame_id is None and text.strip():
-        reason = (f"SSE id {text.strip()[:40].decode(errors='replace')!r} is not a seq "
-                  f"(digits up to {INT64_MAX}); the id is ignored")
-        batch.warnings.append(FrameError(position, None, text[:RAW_LIMIT], reason))
-    return frame_id
-
-
-def add_frame(batch: Batch, position: int, frame_id: int | None, payload: bytes) -> None:
-    """Add one dispatched SSE frame (its ``data`` fields joined by newlines) to ``batch``.
-
-    No data: the frame's id is a seq the server skipped. Data over several lines: re-encoded
-    onto one line, or an error when it is not JSON.
-    """
-    if not payload:
-        if frame_id is not None:
-            batch.skipped.append(frame_id)
-        return
-    if b"\n" in payload:
-        try:
-            payload = json.dumps(loads(payload), ensure_ascii=False).encode()
-        except ValueError as exc:
-            reason = f"invalid JSON in multi-line data: {exc}"
-            batch.errors.append(FrameError(position, frame_id, payload[:RAW_LIMIT], reason))
-            return
-    assert batch.ids is not None and isinstance(batch.positions, list)
-    batch.lines.append(payload)
-    batch.positions.append(position)
-    batch.ids.append(frame_id)
 
 
 class NDJSONDecoder(Framer):

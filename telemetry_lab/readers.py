@@ -28,12 +28,13 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from telemetry_lab.decode import FORMATS, NDJSONDecoder, SSEDecoder, decode_events_json, sniff
+from telemetry_lab.decode import FORMATS, NDJSONDecoder, decode_events_json, sniff
 from telemetry_lab.errors import FormatError, TelemetryLabError, UnusablePath
 from telemetry_lab.export.parquet import META_FILE, file_name
 from telemetry_lab.formats import check_format, peek
 from telemetry_lab.schema import DUPLICATES_SCHEMA, ERRORS_SCHEMA
 from telemetry_lab.session import Session
+from telemetry_lab.sse import SSEDecoder
 from telemetry_lab.tables import TableBuilder
 
 #: What the readers accept: a path, the bytes themselves, a binary file object or an iterable

@@ -19,8 +19,8 @@ from telemetry_lab._replay.events import parse_time
 from telemetry_lab._replay.faults import BIG_FRAME
 from telemetry_lab._replay.server import TOKEN_ENV
 from telemetry_lab.datasets import sample_path
-from telemetry_lab.decode import SSEDecoder
 from telemetry_lab.errors import FormatError
+from telemetry_lab.sse import SSEDecoder
 
 KEY = "replay-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}

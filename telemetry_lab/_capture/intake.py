@@ -56,18 +56,7 @@ class Intake:
         """Hand the batches queued since the last call to the builder, as one (hold the lock)."""
         if not self._queued:
             return
-        lines: list[bytes] = []
-        positions: list[int] = []
-        ids: list[int | None] = []
-        merged_batch = Batch(lines, positions, ids)
-        for batch in self._queued:
-            lines += batch.lines
-            positions += batch.positions
-            ids += batch.ids if batch.ids is not None else [None] * len(batch.lines)
-            merged_batch.skipped += batch.skipped
-            merged_batch.errors += batch.errors
-            merged_batch.warnings += batch.warnings
-        self.builder.add(merged_batch)
+        self.builder.add(Batch.concat(self._queued))
         self._queued, self._queued_lines, self._queued_bytes = [], 0, 0
 
     def known(self) -> tuple[dict[str, pa.Table], np.ndarray, np.ndarray, np.ndarray, int]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import itertools
 import os
 import select
 import threading
@@ -25,11 +24,11 @@ from telemetry_lab._capture.spool import SPOOL_DIR, Spool
 from telemetry_lab.checks import require_categories
 from telemetry_lab.decode import Batch
 from telemetry_lab.errors import BrowserNotFound, CaptureError, SpoolError
-from telemetry_lab.livestream import parse_stream
 from telemetry_lab.progress import CaptureStats, Progress
 from telemetry_lab.seqs import gaps as seq_gaps
 from telemetry_lab.seqs import seq_ts
 from telemetry_lab.session import Session
+from telemetry_lab.sse import SSEDecoder, parse_stream
 
 READ_SIZE = 1 << 20
 
@@ -54,7 +53,7 @@ class Capture:
         self.spool = spool
         self._api = api
         self._replay = replay
-        self._frame_numbers = itertools.count(1)  # frame positions run on across reconnects
+        self._decoder = SSEDecoder()  # one for every connection: frame positions run on
         self._intake = Intake(categories)
         self._backfill_enabled = backfill
         self._progress = progress
@@ -277,9 +276,8 @@ class Capture:
             before = self.last_id
             self._response, self._state = response, "streaming"
             try:
-                parse_stream(self._chunks(response), self._add, on_frames=self._write_spool,
-                             wait=partial(_wait_readable, response),
-                             frame_numbers=self._frame_numbers)
+                parse_stream(self._chunks(response), self._add, decoder=self._decoder,
+                             on_frames=self._write_spool, wait=partial(_wait_readable, response))
             except TRANSIENT:
                 pass
             finally:

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from telemetry_lab.decode import Batch, SSEDecoder
+from telemetry_lab.decode import Batch
 from telemetry_lab.errors import SpoolError
+from telemetry_lab.sse import SSEDecoder, encode_frames
 
 #: Where spools go by default: ``./telemetry/<browser_id>.sse`` next to the notebook.
 SPOOL_DIR = Path("telemetry")
@@ -106,8 +107,7 @@ class Spool:
 
     def write_lines(self, seqs: np.ndarray, lines: list[bytes]) -> None:
         """Append envelopes (from history) as frames with their seqs as ids."""
-        self.write(b"".join(b"id: %d\ndata: %s\n\n" % (seq, line)
-                            for seq, line in zip(seqs.tolist(), lines, strict=True)))
+        self.write(b"".join(encode_frames(seqs.tolist(), lines)))
 
     def close(self) -> None:
         """Close the file (again: nothing; after a failed write it is closed already)."""

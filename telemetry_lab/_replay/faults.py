@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from telemetry_lab._replay.recording import Recording
+from telemetry_lab.sse import encode_frames
 
 BIG_FRAME = 1 << 20
 
@@ -99,17 +100,16 @@ class Faults:
 
 def frames(recording: Recording, faults: Faults) -> list[bytes]:
     """The SSE frame of every seq of ``recording``, broken as ``faults`` says."""
-    out = []
+    lines = []
     for seq, line in zip(recording.seqs, recording.lines, strict=True):
         if not line or seq in faults.skip:
-            out.append(b"id: %d\n\n" % seq)
-            continue
-        if seq in faults.garbage:
+            line = b""
+        elif seq in faults.garbage:
             line = b'{"seq": %d, "event": {garbage' % seq
         elif seq == faults.big_frame:
             line = b"{" + b" " * BIG_FRAME + line[1:]
-        out.append(b"id: %d\ndata: %s\n\n" % (seq, line))
-    return out
+        lines.append(line)
+    return list(encode_frames(recording.seqs, lines))
 
 
 def stored(recording: Recording, faults: Faults) -> np.ndarray:

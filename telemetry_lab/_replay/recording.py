@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from telemetry_lab.decode import NDJSONDecoder, SSEDecoder, sniff
+from telemetry_lab.decode import NDJSONDecoder, sniff
 from telemetry_lab.errors import FormatError
+from telemetry_lab.sse import SSEDecoder
 
 
 @dataclass

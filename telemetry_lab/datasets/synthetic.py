@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 from telemetry_lab.datasets import load_sample, sample_path
 from telemetry_lab.metrics.navigations import assign_navigation, navigations
 from telemetry_lab.session import Session
+from telemetry_lab.sse import encode_frames
 
 _SEQ = re.compile(rb'^\{"seq":\d+')
 _TS = re.compile(rb'"ts":\d+')
@@ -86,8 +87,9 @@ def write_recording(path: str | Path, n: int, *, fmt: str = "ndjson", seed: int 
     """Write ``n`` synthetic envelopes to ``path`` as NDJSON or SSE (``fmt="sse"``)."""
     out = Path(path)
     with out.open("wb") as handle:
-        for seq, line in enumerate(generate_lines(n, seed=seed), 1):
-            handle.write(b"id: %d\ndata: %s\n\n" % (seq, line) if fmt == "sse" else line + b"\n")
+        lines = generate_lines(n, seed=seed)
+        handle.writelines(encode_frames(range(1, n + 1), lines) if fmt == "sse"
+                          else (line + b"\n" for line in lines))
     return out
 
 
