@@ -91,7 +91,7 @@ def test_shifts_sort_by_timeline_time_not_arrival() -> None:
     rec = one_page((1500, 0.2))
     rec.shift(100, 0.1)  # arrives later, happened first: its own window
     assert cls_of(rec) == pytest.approx(0.2)
-    assert layout_shifts(rec.session())["time_ms"].tolist() == [100, 1500]
+    assert layout_shifts(rec.session())["at_ms"].tolist() == [100, 1500]
 
 
 def test_cls_ratings_at_boundaries() -> None:
@@ -139,7 +139,7 @@ def test_render_time_zero_uses_load_time_and_element_falls_back() -> None:
     rec.lcp(None, 3000, load_ms=2600, url="https://cdn.test/x.png")
     candidates = lcp_candidates(rec.session())
     assert candidates["time_source"].tolist() == ["load_time"]
-    assert candidates["time_ms"].tolist() == [2590]
+    assert candidates["at_ms"].tolist() == [2590]
     v = vitals(rec.session())
     assert v["lcp_ms"].tolist() == [2590]
     assert v["lcp_element"].tolist() == ["https://cdn.test/x.png"]

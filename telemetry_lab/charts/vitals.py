@@ -186,7 +186,7 @@ def plot_layout_shifts(shifts: pd.DataFrame) -> go.Figure:
     Returns
     -------
     plotly.graph_objects.Figure
-        One subplot per navigation: bars at ``time_ms`` (ms after that navigation's start) of
+        One subplot per navigation: bars at ``at_ms`` (ms after that navigation's start) of
         height ``value``, one colour per session window; excluded shifts are grey and hatched
         with their reason; the winning window is shaded and labelled with the CLS.
 
@@ -207,14 +207,14 @@ def plot_layout_shifts(shifts: pd.DataFrame) -> go.Figure:
         return empty_figure("no layout shifts", title=title)
     keys, titles = _per_nav(shifts)
     fig = _subplots(len(keys), titles)
-    width = max(float(shifts["time_ms"].max() or 0) / 150, 8.0)
+    width = max(float(shifts["at_ms"].max() or 0) / 150, 8.0)
     colour, legend = 0, set()
     for row, key in enumerate(keys, start=1):
         mine = shifts[_rows(shifts, key)]
         counted = mine[mine["counted"].fillna(False).to_numpy(dtype=bool)]
         for window, part in counted.groupby("window", sort=True):
             fig.add_trace(go.Bar(
-                x=part["time_ms"], y=part["value"], width=width, name=f"#{key[1]} window {window}",
+                x=part["at_ms"], y=part["value"], width=width, name=f"#{key[1]} window {window}",
                 marker={"color": SEQUENCE[colour % len(SEQUENCE)]},
                 customdata=part[["window_sum"]].to_numpy(),
                 hovertemplate="%{x:.0f} ms: %{y:.4f} (window sum %{customdata[0]:.4f})"
@@ -225,7 +225,7 @@ def plot_layout_shifts(shifts: pd.DataFrame) -> go.Figure:
         for reason, part in excluded.groupby("reason", sort=True):
             name = f"excluded: {reason}"
             fig.add_trace(go.Bar(
-                x=part["time_ms"], y=part["value"], width=width, name=name, legendgroup=name,
+                x=part["at_ms"], y=part["value"], width=width, name=name, legendgroup=name,
                 showlegend=name not in legend, opacity=0.6,
                 marker={"color": MUTED, "pattern": {"shape": "/"}},
                 hovertemplate=f"%{{x:.0f}} ms: %{{y:.4f}} ({name})<extra></extra>",
@@ -234,13 +234,13 @@ def plot_layout_shifts(shifts: pd.DataFrame) -> go.Figure:
         winning = counted[counted["in_cls_window"].fillna(False).to_numpy(dtype=bool)]
         if len(winning):
             fig.add_vrect(
-                x0=float(winning["time_ms"].min()) - width,
-                x1=float(winning["time_ms"].max()) + width,
+                x0=float(winning["at_ms"].min()) - width,
+                x1=float(winning["at_ms"].max()) + width,
                 fillcolor=RATING_COLORS["needs-improvement"], opacity=0.12, line_width=0,
                 annotation_text=f"CLS #{key[1]!s}: {winning['value'].sum():.4f}",
                 annotation_position="top left", row=row, col=1,
             )
-        _axes(fig, row, len(keys), x_max=float(mine["time_ms"].max()) + width,
+        _axes(fig, row, len(keys), x_max=float(mine["at_ms"].max()) + width,
               y_title="shift value")
     return apply(fig, title=title)
 
@@ -256,7 +256,7 @@ def plot_lcp_candidates(candidates: pd.DataFrame) -> go.Figure:
     Returns
     -------
     plotly.graph_objects.Figure
-        One subplot per navigation: a step line (``size`` against ``time_ms``); the counted
+        One subplot per navigation: a step line (``size`` against ``at_ms``); the counted
         candidate is a star, excluded ones are open grey circles with their reason; a dashed
         line marks the navigation's first input.
 
@@ -279,14 +279,14 @@ def plot_lcp_candidates(candidates: pd.DataFrame) -> go.Figure:
         part = candidates[_rows(candidates, key)]
         color = SEQUENCE[(row - 1) % len(SEQUENCE)]
         fig.add_trace(go.Scatter(
-            x=part["time_ms"], y=part["size"], name=f"#{key[1]}", mode="lines+markers",
+            x=part["at_ms"], y=part["size"], name=f"#{key[1]}", mode="lines+markers",
             line={"shape": "hv", "color": color}, text=part["element"],
             hovertemplate="%{text}<br>%{x:.0f} ms, %{y:,.0f} px²<extra></extra>",
         ), row=row, col=1)
         counted = part["counted"].fillna(False).to_numpy(dtype=bool)
         final, other = part[counted], part[~counted]
         fig.add_trace(go.Scatter(
-            x=final["time_ms"], y=final["size"], mode="markers", name="LCP", legendgroup="LCP",
+            x=final["at_ms"], y=final["size"], mode="markers", name="LCP", legendgroup="LCP",
             showlegend=row == 1, text=final["element"],
             marker={"symbol": "star", "size": 16, "color": RATING_COLORS["good"],
                     "line": {"color": "black", "width": 1}},
@@ -294,7 +294,7 @@ def plot_lcp_candidates(candidates: pd.DataFrame) -> go.Figure:
         ), row=row, col=1)
         if len(other):
             fig.add_trace(go.Scatter(
-                x=other["time_ms"], y=other["size"], mode="markers", name="not counted",
+                x=other["at_ms"], y=other["size"], mode="markers", name="not counted",
                 legendgroup="not counted", showlegend="not counted" not in {
                     t.name for t in fig.data[:-1]},
                 text=other["reason"], marker={"symbol": "circle-open", "size": 11,
@@ -305,7 +305,7 @@ def plot_lcp_candidates(candidates: pd.DataFrame) -> go.Figure:
         if len(first_input):
             fig.add_vline(x=float(first_input.iloc[0]), line_dash="dash", line_color=color,
                           annotation_text="first input", row=row, col=1)
-        x_max = np.nanmax([float(part["time_ms"].max()),
+        x_max = np.nanmax([float(part["at_ms"].max()),
                            float(first_input.iloc[0]) if len(first_input) else np.nan])
         _axes(fig, row, len(keys), x_max=float(x_max), y_title="size (px²)")
     return apply(fig, title=title)

@@ -400,7 +400,7 @@ def plot_waterfall(
     if navigations is not None:
         marks += _markers(navigations.assign(start_ms=0.0), _NAV_MARKERS, spans)
     marks += _markers(vitals, {"lcp_ms": "LCP"}, spans)
-    marks += _markers(layout_shifts, {"time_ms": "layout shift"}, spans)
+    marks += _markers(layout_shifts, {"at_ms": "layout shift"}, spans)
     if interactions is not None and "kind" in interactions:
         for kind_name in ("click", "key"):
             marks += _markers(interactions[interactions["kind"].eq(kind_name).fillna(False)

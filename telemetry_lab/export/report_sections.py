@@ -240,9 +240,9 @@ def web_vitals(data: Analysis) -> Section:
         warn = (f'<p class="warn">Unreliable: {esc(row["unreliable_reason"])}.</p>'
                 if bool(row["unreliable"]) else "")
         candidates = data.of(data.candidates, i)[
-            ["seq", "time_ms", "size", "element", "time_source", "counted", "reason"]]
+            ["seq", "at_ms", "size", "element", "time_source", "counted", "reason"]]
         shifts = data.of(data.shifts, i)[
-            ["seq", "time_ms", "value", "had_recent_input", "window", "window_sum", "counted",
+            ["seq", "at_ms", "value", "had_recent_input", "window", "window_sum", "counted",
              "reason"]]
         parts.append(
             f'<h3 id="{anchor}">{esc(name)}</h3><p class="url">{esc(row["url"])} · navigation '

@@ -156,7 +156,7 @@ def layout_shifts(session: Session, *, navs: pd.DataFrame | None = None) -> pd.D
     -------
     pandas.DataFrame
         One row per ``page_layout_shift`` sorted by navigation and time: ``seq``, ``target_id``,
-        ``nav_seq``, ``time`` (timeline time, else ``ts``), ``time_ms`` (after the navigation
+        ``nav_seq``, ``time`` (timeline time, else ``ts``), ``at_ms`` (after the navigation
         start), ``value``, ``had_recent_input``, ``source_frame_id``, ``window`` (1-based session
         window within the navigation), ``window_sum`` (running sum of the window),
         ``in_cls_window`` (the shift is in the window that is the CLS), ``counted`` and
@@ -167,8 +167,8 @@ def layout_shifts(session: Session, *, navs: pd.DataFrame | None = None) -> pd.D
     --------
     >>> import telemetry_lab
     >>> shifts = layout_shifts(telemetry_lab.load_sample())
-    >>> shifts[["nav_seq", "time_ms", "value", "window", "counted", "reason"]].round(4)
-       nav_seq   time_ms   value  window counted        reason
+    >>> shifts[["nav_seq", "at_ms", "value", "window", "counted", "reason"]].round(4)
+       nav_seq     at_ms   value  window counted        reason
     0        1    1635.8  0.0333       1    True          <NA>
     1        2   961.681  0.0541       1    True          <NA>
     2        2  1549.181  0.0089    <NA>   False  recent input
@@ -186,7 +186,7 @@ def layout_shifts(session: Session, *, navs: pd.DataFrame | None = None) -> pd.D
         "target_id": owner["target_id"].to_numpy(object),
         "nav_seq": owner["nav_seq"].to_numpy("float64", na_value=np.nan),
         "t": t,
-        "time_ms": np.round((t - micros(owner["nav_start"])) / 1e3, 3),
+        "at_ms": np.round((t - micros(owner["nav_start"])) / 1e3, 3),
         "value": frame["layout_shift_value"].to_numpy("float64", na_value=np.nan),
         "had_recent_input": recent,
         "source_frame_id": where["source_frame_id"].to_numpy(object),
@@ -213,7 +213,7 @@ def layout_shifts(session: Session, *, navs: pd.DataFrame | None = None) -> pd.D
         "target_id": arrow(table["target_id"], STRING),
         "nav_seq": arrow(table["nav_seq"], INT64),
         "time": from_micros(table["t"].to_numpy()),
-        "time_ms": arrow(table["time_ms"], FLOAT64),
+        "at_ms": arrow(table["at_ms"], FLOAT64),
         "value": arrow(table["value"], FLOAT64),
         "had_recent_input": arrow(table["had_recent_input"], BOOL),
         "source_frame_id": arrow(table["source_frame_id"], STRING),
@@ -255,7 +255,7 @@ def lcp_candidates(session: Session, *, navs: pd.DataFrame | None = None) -> pd.
     pandas.DataFrame
         One row per ``page_lcp`` in stream order: ``seq``, ``target_id``, ``nav_seq``, ``time``
         (``render_time``, else ``load_time``, else the entry time, else ``ts``), ``time_source``,
-        ``time_ms`` (after the navigation start), ``size``, ``element`` (``#<element_id>``, else
+        ``at_ms`` (after the navigation start), ``size``, ``element`` (``#<element_id>``, else
         the resource URL, else ``node <node_id>``), ``element_id``, ``url``, ``node_id``,
         ``source_frame_id``, ``first_input_ms`` (the navigation's first click or key press, null
         when none), ``counted`` (this candidate is the LCP) and ``reason`` (see
@@ -265,8 +265,8 @@ def lcp_candidates(session: Session, *, navs: pd.DataFrame | None = None) -> pd.
     --------
     >>> import telemetry_lab
     >>> candidates = lcp_candidates(telemetry_lab.load_sample())
-    >>> candidates[["nav_seq", "time_ms", "size", "time_source", "counted", "reason"]]
-       nav_seq  time_ms      size  time_source counted      reason
+    >>> candidates[["nav_seq", "at_ms", "size", "time_source", "counted", "reason"]]
+       nav_seq    at_ms      size  time_source counted      reason
     0        1    241.2   24300.0  render_time   False  superseded
     1        1   1133.2  408000.0  render_time    True        <NA>
     2        2  252.681   17748.0  render_time   False  superseded
@@ -310,7 +310,7 @@ def lcp_candidates(session: Session, *, navs: pd.DataFrame | None = None) -> pd.
         "nav_seq": arrow(owner["nav_seq"], INT64),
         "time": from_micros(t),
         "time_source": arrow(source, STRING),
-        "time_ms": arrow(np.round((t - start) / 1e3, 3), FLOAT64),
+        "at_ms": arrow(np.round((t - start) / 1e3, 3), FLOAT64),
         "size": arrow(frame["lcp_size"], FLOAT64),
         "element": arrow(element, STRING),
         "element_id": arrow(frame["lcp_element_id"], STRING),
@@ -367,7 +367,7 @@ def vitals(session: Session, *, navs: pd.DataFrame | None = None) -> pd.DataFram
     out = navs[identity].set_index(_KEY)
     lcp = lcp_candidates(session, navs=navs)
     final = lcp[lcp["counted"].to_numpy(dtype=bool)].set_index(_KEY)
-    for column, name in (("time_ms", "lcp_ms"), ("element", "lcp_element"), ("url", "lcp_url"),
+    for column, name in (("at_ms", "lcp_ms"), ("element", "lcp_element"), ("url", "lcp_url"),
                          ("size", "lcp_size")):
         out[name] = final[column].reindex(out.index)
     out["lcp_rating"] = rate(out["lcp_ms"], "lcp").set_axis(out.index)
@@ -376,8 +376,8 @@ def vitals(session: Session, *, navs: pd.DataFrame | None = None) -> pd.DataFram
     cls = window["value"].sum().reindex(out.index).fillna(0.0)
     out["cls"] = cls.astype(FLOAT64)
     out["cls_rating"] = rate(cls, "cls").set_axis(out.index)
-    out["cls_window_start_ms"] = window["time_ms"].min().reindex(out.index)
-    out["cls_window_end_ms"] = window["time_ms"].max().reindex(out.index)
+    out["cls_window_start_ms"] = window["at_ms"].min().reindex(out.index)
+    out["cls_window_end_ms"] = window["at_ms"].max().reindex(out.index)
     out["cls_shifts"] = window.size().reindex(out.index).fillna(0).astype(INT64)
     # effects attributes shifts and LCP candidates with this module's functions
     from telemetry_lab.metrics.effects import WINDOW_MS, attribute, candidates, inputs
