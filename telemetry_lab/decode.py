@@ -150,9 +150,11 @@ def loads(text: bytes) -> Any:
 
 
 class Framer:
-    """Buffers chunks until a separator arrives, without quadratic re-joining."""
+    """What framers share: line ends normalised to LF across chunks, the incomplete end held.
 
-    separator: bytes = b"\n"
+    Subclasses never re-join what they hold with a whole chunk: only the held bytes and the
+    chunk's first piece are joined, so work stays linear and a chunk is not copied for framing.
+    """
 
     def __init__(self) -> None:
         self._pending: list[bytes] = []
@@ -171,34 +173,16 @@ class Framer:
             chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         return chunk
 
-    def _buffered(self, chunk: bytes) -> bytes | None:
-        """Add ``chunk``; return all that is buffered once a separator has arrived."""
-        chunk = self._normalise(bytes(chunk))
-        if not chunk:
-            return None
-        sep = self.separator
-        boundary = sep in chunk or (
-            len(sep) == 2 and self._ends_newline and chunk[:1] == b"\n"
-        )
-        self._pending.append(chunk)
-        self._ends_newline = chunk[-1:] == b"\n"
-        if not boundary:
-            return None
-        return b"".join(self._pending) if len(self._pending) > 1 else chunk
+    def _hold(self, chunk: bytes) -> None:
+        """Add ``chunk``, which completes nothing, to what is held."""
+        if chunk:
+            self._pending.append(chunk)
+            self._ends_newline = chunk[-1:] == b"\n"
 
     def _keep(self, rest: bytes) -> None:
-        """Hold ``rest``, the incomplete end of the buffer, for the next chunk."""
+        """Hold ``rest``, the incomplete end of the input so far, instead of what was held."""
         self._pending = [rest] if rest else []
         self._ends_newline = rest[-1:] == b"\n"
-
-    def _complete(self, chunk: bytes) -> list[bytes]:
-        """Add ``chunk``; return the pieces it completed, split at the separator."""
-        buffer = self._buffered(chunk)
-        if buffer is None:
-            return []
-        pieces = buffer.split(self.separator)
-        self._keep(pieces.pop())
-        return pieces
 
     def _remainder(self) -> bytes:
         rest = b"".join(self._pending)
@@ -215,7 +199,15 @@ class NDJSONDecoder(Framer):
 
     def feed(self, chunk: bytes) -> Batch:
         """Add a chunk; return the lines it completed."""
-        return self._lines(self._complete(chunk))
+        chunk = self._normalise(bytes(chunk))
+        if b"\n" not in chunk:
+            self._hold(chunk)
+            return self._lines([])
+        lines = chunk.split(b"\n")
+        if self._pending:
+            lines[0] = b"".join([*self._pending, lines[0]])
+        self._keep(lines.pop())
+        return self._lines(lines)
 
     def close(self) -> Batch:
         """End of input: a last line without a newline still counts."""

@@ -51,30 +51,51 @@ class SSEDecoder(Framer):
     across :meth:`restart`.
     """
 
-    separator = b"\n\n"
-
     def __init__(self) -> None:
         super().__init__()
         self._frame = 0
 
     def feed(self, chunk: bytes) -> Batch:
         """Add a chunk; return the frames it completed."""
-        return self.decode(self.cut(chunk))
+        head, chunk, start, end = self._take(chunk)
+        body = self._decode(chunk, start, end)
+        return Batch.concat([self.decode(head), body]) if head else body
 
     def cut(self, chunk: bytes) -> bytes:
         """Add a chunk; return the complete frames it ended (LF line ends, blank lines kept)."""
-        buffer = self._buffered(chunk)
-        if buffer is None:
-            return b""
-        end = buffer.rfind(b"\n\n") + 2  # after the blank line closing the last complete frame
-        self._keep(buffer[end:])
-        return buffer if end == len(buffer) else buffer[:end]
+        head, chunk, start, end = self._take(chunk)
+        return head + chunk[start:end]
 
     def decode(self, frames: bytes) -> Batch:
         """The envelopes of complete ``frames``, as :meth:`cut` returns them."""
+        return self._decode(frames, 0, len(frames))
+
+    def _take(self, chunk: bytes) -> tuple[bytes, bytes, int, int]:
+        """Add ``chunk``; return ``(head, chunk, start, end)``, the chunk normalised, not copied.
+
+        ``head`` is what was held completed by ``chunk[:start]``; ``chunk[start:end]`` holds
+        the chunk's further complete frames; both end with a blank line (or are empty).
+        ``chunk[end:]`` is held for the next chunk.
+        """
+        chunk = self._normalise(bytes(chunk))
+        if self._pending and self._ends_newline and chunk[:1] == b"\n":
+            start = 1  # the blank line closing the held frame spans the two chunks
+        else:
+            first = chunk.find(b"\n\n")
+            if first < 0:
+                self._hold(chunk)
+                return b"", chunk, 0, 0
+            start = first + 2 if self._pending else 0
+        end = max(chunk.rfind(b"\n\n") + 2, start)
+        head = b"".join([*self._pending, chunk[:start]]) if self._pending else b""
+        self._keep(chunk[end:])
+        return head, chunk, start, end
+
+    def _decode(self, frames: bytes, start: int, end: int) -> Batch:
+        """The envelopes of the complete frames ``frames[start:end]``."""
         batch = Batch(ids=[])
-        if frames and not self._uniform(frames, batch):
-            self._frames(frames.split(b"\n\n")[:-1], batch)
+        if start < end and not self._uniform(frames, start, end, batch):
+            self._frames(frames[start:end].split(b"\n\n")[:-1], batch)
         return batch
 
     def restart(self) -> None:
@@ -116,20 +137,21 @@ class SSEDecoder(Framer):
             _general(frame, position, batch)
         self._frame = position
 
-    def _uniform(self, frames: bytes, batch: Batch) -> bool:
+    def _uniform(self, frames: bytes, start: int, end: int, batch: Batch) -> bool:
         """Frame ``id: <digits>`` / ``data: <json>`` / blank line triples in bulk.
 
         That is what the Kernel stream and spool files hold; anything else (comments, id-only
-        frames, multi-line data) returns False and is framed one frame at a time. One scan
-        copies each payload once; the frames are uniform when the matches tile ``frames``.
+        frames, multi-line data) returns False and is framed one frame at a time. One scan of
+        ``frames[start:end]`` copies each payload once; the frames are uniform when the matches
+        tile that span.
         """
-        found = _UNIFORM.findall(frames)
+        found = _UNIFORM.findall(frames, start, end)
         if not found:
             return False
         digits = [frame_id for frame_id, _ in found]
         lines = [payload for _, payload in found]
         tiled = sum(map(len, digits)) + sum(map(len, lines)) + _UNIFORM_OVERHEAD * len(found)
-        if tiled != len(frames) or max(map(len, digits)) > 18:  # longer ids may pass int64
+        if tiled != end - start or max(map(len, digits)) > 18:  # longer ids may pass int64
             return False
         batch.lines = lines
         batch.ids = list(map(int, digits))
