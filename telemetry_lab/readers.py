@@ -41,7 +41,7 @@ from telemetry_lab.tables import TableBuilder
 #: of byte chunks.
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes] | Iterable[bytes]
 
-CHUNK = 1 << 24
+CHUNK = 1 << 22
 
 
 class _Decoder(Protocol):
