@@ -56,7 +56,7 @@ _MAX_PENDING_BYTES = 24 << 20
 #: A type's lines wait until this many bytes of them have arrived (or a snapshot is taken) and
 #: are then parsed in one call: each parse has a fixed cost, which rare types would otherwise
 #: pay in every batch.
-_PARSE_BYTES = 2 << 20
+_PARSE_BYTES = 4 << 20
 _EXECUTOR: ThreadPoolExecutor | None = None
 
 
