@@ -12,11 +12,13 @@ import pytest
 from envelopes import TAB, Recording
 
 import telemetry_lab
+from telemetry_lab.metrics.columns import micros
 from telemetry_lab.metrics.navigations import navigations
 from telemetry_lab.metrics.network import (
     COLUMNS,
     domain_summary,
     failures,
+    request_spans,
     requests,
     resource_summary,
 )
@@ -330,3 +332,18 @@ def test_session_without_network_events_gives_an_empty_typed_frame() -> None:
     assert reqs.empty and list(reqs.columns) == list(COLUMNS)
     assert str(reqs["request_headers"].dtype).startswith("map")
     assert resource_summary(reqs).empty
+
+
+@pytest.mark.parametrize("name", ["shop", "agent"])
+def test_request_spans_are_the_hops_of_requests_with_measured_ends_only(name: str) -> None:
+    session = telemetry_lab.read_ndjson(DATA / f"{name}.ndjson")
+    full = requests(session)
+    spans = request_spans(session)
+    failed = full["outcome"].isin(["failed", "canceled", "http_error"]).to_numpy(bool)
+    end = micros(full["end"])
+    end[full["end_source"].astype(str).str.startswith("estimated").to_numpy(bool)] = float("nan")
+    want = sorted(zip(full["url"], micros(full["start"]).tolist(), end.tolist(), failed.tolist(),
+                      strict=True), key=repr)
+    got = sorted(zip(spans["url"], spans["start_us"].tolist(), spans["end_us"].tolist(),
+                     spans["failed"].tolist(), strict=True), key=repr)
+    assert len(got) == len(full) > 10 and repr(got) == repr(want)

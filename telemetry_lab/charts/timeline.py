@@ -42,8 +42,8 @@ from telemetry_lab.checks import require_frame, require_session
 from telemetry_lab.metrics.columns import micros, select
 from telemetry_lab.metrics.console import raw_messages
 from telemetry_lab.metrics.effects import WINDOW_MS, attribute, candidates, inputs
-from telemetry_lab.metrics.navigations import _disconnects, navigations
-from telemetry_lab.metrics.network import _link, _take
+from telemetry_lab.metrics.navigations import disconnect_windows, navigations
+from telemetry_lab.metrics.network import request_spans
 from telemetry_lab.metrics.screenshots import dimensions
 from telemetry_lab.metrics.vitals import layout_shifts, lcp_candidates
 
@@ -174,7 +174,7 @@ def plot_timeline(session: Session, *, navs: pd.DataFrame | None = None,
     lcp = lcp_candidates(session, navs=every)
     pairs = attribute(table, candidates(session, every, shifts=shifts, lcp=lcp),
                       window_ms=window_ms)
-    reqs = _hops(session)
+    reqs = request_spans(session)
     events = session.events
     lo, hi = micros(events["ts"]).min() if len(events) else 0.0, np.inf
     if navs is not None and len(navs):
@@ -218,7 +218,7 @@ def plot_timeline(session: Session, *, navs: pd.DataFrame | None = None,
     fig = go.Figure()
     fig.add_traces([t for t in traces if t is not None])
     fig.update_layout(images=_thumbnails(session, shot_x, shot_y, thumbnails))
-    for down, up, _ in _disconnects(session):
+    for down, up, _ in disconnect_windows(session):
         x0, x1 = (max(down, lo) - lo) / 1e6, (min(up, hi, micros(events["ts"]).max()) - lo) / 1e6
         if x1 > x0:
             fig.add_vrect(x0=x0, x1=x1, fillcolor=MUTED, opacity=0.2, line_width=0,
@@ -289,24 +289,6 @@ def _page_traces(navs: pd.DataFrame, shifts: pd.DataFrame, lcp: pd.DataFrame, la
                        lanes.y(lcp["target_id"].to_numpy(object), "page"),
                        ("LCP candidate " + lcp["element"].fillna("")).to_numpy(object),
                        symbol="star", color=MARKER_COLORS["LCP"], size=12))
-    return out
-
-
-def _hops(session: Session) -> pd.DataFrame:
-    """Request hops linked as the waterfall links them, with only what the timeline draws."""
-    sent = session.table("network_request", allow_missing=True)
-    answered = session.table("network_response", allow_missing=True)
-    failed = session.table("network_loading_failed", allow_missing=True)
-    linked = _link(sent, answered, failed)
-    req = linked["req"].to_numpy("int64")
-    out = pd.DataFrame({c: pd.Series(pd.arrays.ArrowExtensionArray(_take(sent, c, req)))
-                        for c in ("target_id", "url", "method", "resource_type")})
-    status = pd.Series(pd.arrays.ArrowExtensionArray(
-        _take(answered, "status", linked["resp"].to_numpy("int64"))))
-    out["start_us"] = linked["start_us"].to_numpy("float64")
-    out["end_us"] = linked["end_us"].to_numpy("float64")
-    out["failed"] = (linked["fail"].to_numpy("int64") >= 0) | (
-        status.fillna(0).to_numpy("int64") >= 400)
     return out
 
 

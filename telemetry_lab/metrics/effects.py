@@ -55,8 +55,8 @@ from telemetry_lab.metrics.columns import (
 )
 from telemetry_lab.metrics.commands import WINDOW_MS, command_table, link, page_inputs
 from telemetry_lab.metrics.navigations import (
-    _disconnects,
     assign_navigation,
+    disconnect_windows,
     given_navs,
 )
 from telemetry_lab.metrics.vitals import layout_shifts, lcp_candidates
@@ -228,7 +228,7 @@ def inputs(session: Session, navs: pd.DataFrame, *, window_ms: float) -> pd.Data
     table["nav_start"] = micros(owner["nav_start"])
     t = table["t"].to_numpy("float64")
     unreliable = np.zeros(len(table), dtype=bool)
-    for lo, hi, _ in _disconnects(session):
+    for lo, hi, _ in disconnect_windows(session):
         unreliable |= (t < hi) & (t + window_ms * 1e3 > lo)
     table["unreliable"] = unreliable
     return table.drop(columns=["loader_id", "frame_id", "url"], errors="ignore")

@@ -222,7 +222,7 @@ def assign_navigation(frame: pd.DataFrame, navs: pd.DataFrame) -> pd.DataFrame:
 
 def _unreliable(session: Session, start: np.ndarray, end: np.ndarray) -> pd.Series:
     """Why each navigation may be missing events (null when nothing overlaps it)."""
-    windows = _disconnects(session) + _seq_gaps(session)
+    windows = disconnect_windows(session) + _seq_gaps(session)
     reasons = np.full(len(start), "", dtype=object)
     for lo, hi, text in windows:
         hit = (lo < end) & (hi > start)
@@ -231,8 +231,18 @@ def _unreliable(session: Session, start: np.ndarray, end: np.ndarray) -> pd.Seri
     return arrow(reasons, STRING)
 
 
-def _disconnects(session: Session) -> list[tuple[float, float, str]]:
-    """Monitor disconnect windows: from ``monitor_disconnected`` to the next reconnect (or ever)."""
+def disconnect_windows(session: Session) -> list[tuple[float, float, str]]:
+    """Monitor disconnect windows: from ``monitor_disconnected`` to the next reconnect (or ever).
+
+    Each window is ``(start, end, "monitor disconnected")``, in microseconds since the epoch
+    (``end`` is infinite when no reconnect followed): CDP events may be missing inside it.
+
+    Examples
+    --------
+    >>> import telemetry_lab
+    >>> disconnect_windows(telemetry_lab.load_sample())
+    []
+    """
     down = micros(session.frame("monitor_disconnected", allow_missing=True)["ts"])
     up = np.sort(micros(session.frame("monitor_reconnected", allow_missing=True)["ts"]))
     after = np.searchsorted(up, down, side="left")
