@@ -78,7 +78,9 @@ class Batch:
 
     @classmethod
     def concat(cls, batches: Sequence[Batch]) -> Batch:
-        """One batch holding ``batches`` in order (no id is None where a batch had no ids).
+        """One batch holding ``batches`` in order (a single batch is returned as it is).
+
+        Where batches are merged, the lines of a batch without ids get None as their ids.
 
         Examples
         --------
