@@ -10,55 +10,64 @@ Examples
 
 from __future__ import annotations
 
-from telemetry_lab._capture import Capture, capture, fetch_events
-from telemetry_lab._replay import Faults, ReplayServer, replay
-from telemetry_lab.charts.console import plot_console
-from telemetry_lab.charts.filmstrip import plot_filmstrip
-from telemetry_lab.charts.fleet import plot_compare, plot_fleet
-from telemetry_lab.charts.timeline import plot_timeline
-from telemetry_lab.charts.vitals import plot_layout_shifts, plot_lcp_candidates, plot_vitals
-from telemetry_lab.charts.waterfall import plot_waterfall
-from telemetry_lab.datasets import load_sample
-from telemetry_lab.errors import (
-    AuthenticationError,
-    BrowserNotFound,
-    BudgetError,
-    CaptureError,
-    DatasetError,
-    EventTypeNotFound,
-    FormatError,
-    InvalidDuration,
-    ScreenshotNotFound,
-    SpoolError,
-    TelemetryLabError,
-    UnknownCategory,
-    UnusablePath,
-    WrongInputError,
-)
-from telemetry_lab.export.dataset import write_dataset
-from telemetry_lab.export.har import to_har
-from telemetry_lab.export.report import report
-from telemetry_lab.fleet import check_budgets, compare, fleet_vitals, vitals_dataset
-from telemetry_lab.metrics.commands import commands
-from telemetry_lab.metrics.console import console
-from telemetry_lab.metrics.console import messages as console_messages
-from telemetry_lab.metrics.effects import effects
-from telemetry_lab.metrics.health import capture_health
-from telemetry_lab.metrics.interactions import interactions, responses
-from telemetry_lab.metrics.navigations import assign_navigation, navigations
-from telemetry_lab.metrics.network import domain_summary, failures, requests, resource_summary
-from telemetry_lab.metrics.screenshots import Screenshot, screenshot_at, screenshots
-from telemetry_lab.metrics.vitals import AuditReason, layout_shifts, lcp_candidates, vitals
-from telemetry_lab.readers import (
-    read,
-    read_dataset,
-    read_events_json,
-    read_ndjson,
-    read_parquet,
-    read_sse,
-)
-from telemetry_lab.schema import EVENT_TYPES, SCHEMAS
-from telemetry_lab.session import Session
+from typing import TYPE_CHECKING
+
+# The public names, imported on first use (``import telemetry_lab`` stays cheap: reading a
+# recording loads no chart, HTTP or report code); type checkers read the imports themselves.
+if TYPE_CHECKING:
+    from telemetry_lab._capture import Capture, capture, fetch_events
+    from telemetry_lab._replay import Faults, ReplayServer, replay
+    from telemetry_lab.charts.console import plot_console
+    from telemetry_lab.charts.filmstrip import plot_filmstrip
+    from telemetry_lab.charts.fleet import plot_compare, plot_fleet
+    from telemetry_lab.charts.timeline import plot_timeline
+    from telemetry_lab.charts.vitals import plot_layout_shifts, plot_lcp_candidates, plot_vitals
+    from telemetry_lab.charts.waterfall import plot_waterfall
+    from telemetry_lab.datasets import load_sample
+    from telemetry_lab.errors import (
+        AuthenticationError,
+        BrowserNotFound,
+        BudgetError,
+        CaptureError,
+        DatasetError,
+        EventTypeNotFound,
+        FormatError,
+        InvalidDuration,
+        ScreenshotNotFound,
+        SpoolError,
+        TelemetryLabError,
+        UnknownCategory,
+        UnusablePath,
+        WrongInputError,
+    )
+    from telemetry_lab.export.dataset import write_dataset
+    from telemetry_lab.export.har import to_har
+    from telemetry_lab.export.report import report
+    from telemetry_lab.fleet import check_budgets, compare, fleet_vitals, vitals_dataset
+    from telemetry_lab.metrics.commands import commands
+    from telemetry_lab.metrics.console import console
+    from telemetry_lab.metrics.console import messages as console_messages
+    from telemetry_lab.metrics.effects import effects
+    from telemetry_lab.metrics.health import capture_health
+    from telemetry_lab.metrics.interactions import interactions, responses
+    from telemetry_lab.metrics.navigations import assign_navigation, navigations
+    from telemetry_lab.metrics.network import domain_summary, failures, requests, resource_summary
+    from telemetry_lab.metrics.screenshots import Screenshot, screenshot_at, screenshots
+    from telemetry_lab.metrics.vitals import AuditReason, layout_shifts, lcp_candidates, vitals
+    from telemetry_lab.readers import (
+        read,
+        read_dataset,
+        read_events_json,
+        read_ndjson,
+        read_parquet,
+        read_sse,
+    )
+    from telemetry_lab.schema import EVENT_TYPES, SCHEMAS
+    from telemetry_lab.session import Session
+else:
+    from telemetry_lab._lazy import attach
+
+    __getattr__, __dir__ = attach(__name__, __file__, globals())
 
 __version__ = "0.1.0"
 
