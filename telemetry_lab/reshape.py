@@ -19,10 +19,7 @@ Examples
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterable
-from datetime import date, datetime
 from functools import cache
 from typing import Any
 
@@ -30,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from telemetry_lab.jsontext import arrow_dumps
 from telemetry_lab.schema import (
     CONTEXT,
     KINDS,
@@ -45,7 +43,6 @@ _ENVELOPE_KEYS = ("seq", "event")
 _EVENT_KEYS = ("ts", "type", "category", "source", "data", "truncated")
 _SOURCE_KEYS = ("kind", "event", "metadata")
 INFERRED_KINDS = frozenset({"json", "strmap"})
-_FEW_FIELDS = 64
 
 
 def _struct(fields: dict[str, Any]) -> pa.StructType:
@@ -117,41 +114,13 @@ def _coalesce(arrays: Iterable[pa.Array | None], dtype: pa.DataType, length: int
     return present[0] if len(present) == 1 else pc.coalesce(*present)
 
 
-def _iso(value: Any) -> str:
-    """A value the JSON encoder does not know: the reader infers ISO-8601 strings as
-    timestamps, which go back to ISO-8601 text."""
-    if isinstance(value, datetime | date):
-        return value.isoformat().replace("+00:00", "Z")
-    raise TypeError(f"{type(value).__name__} is not JSON data")
-
-
-#: A member whose value is null, after the first of its object (``,"key":null``) ...
-_NULL_MEMBER = re.compile(r',"(?:[^"\\]|\\.)*":null(?=[,}])')
-#: ... and as the first (``{"key":null,`` or ``{"key":null}``). Outside strings only: inside
-#: one, json.dumps escapes every quote, so ``,"`` and ``{"`` cannot occur there.
-_NULL_FIRST = re.compile(r'\{"(?:[^"\\]|\\.)*":null(?:,|(?=\}))')
-
-
-def dumps(value: Any) -> str:
-    """Canonical JSON text (keys sorted, members whose value is null left out, as the reader
-    gives null for a key absent from a row): the same whatever batch a row was parsed in."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True,
-                      default=_iso)
-    if ":null" in text:
-        text = _NULL_FIRST.sub("{", _NULL_MEMBER.sub("", text))
-    return text
-
-
 def _to_json(array: pa.Array) -> pa.Array:
     """JSON text of each non-null value (null stays null; text is taken as JSON text already)."""
     if pa.types.is_null(array.type):
         return pa.nulls(len(array), pa.string())
     if pa.types.is_string(array.type):
         return array
-    valid = np.flatnonzero(array.is_valid().to_numpy(zero_copy_only=False))
-    texts = np.full(len(array), None, dtype=object)
-    texts[valid] = [dumps(v) for v in array.take(valid).to_pylist()]
-    return pa.array(texts, pa.string())
+    return arrow_dumps(array)
 
 
 def _as_text(array: pa.Array) -> pa.Array:
@@ -207,29 +176,12 @@ def _unknown(
 
 
 def _extra(columns: list[tuple[str, pa.Array]], length: int) -> pa.Array:
-    """JSON object ``{dotted path: value}`` of the unknown fields of each row; null when none.
-
-    Few unknown fields (the usual case): only the rows holding one are converted. Many (an
-    event with thousands of unknown keys): every row is converted in one call, as a call per
-    field would cost more than the rows.
-    """
+    """JSON object ``{dotted path: value}`` of the unknown fields of each row; null when none."""
     if not columns:
         return pa.nulls(length, pa.string())
     arrays = [c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for _, c in columns]
-    fields = pa.StructArray.from_arrays(arrays, [path for path, _ in columns])
-    if len(columns) > _FEW_FIELDS:
-        rows = np.arange(length)
-        values = fields.to_pylist()
-    else:
-        masks = [a.is_valid().to_numpy(zero_copy_only=False) for a in arrays]
-        rows = np.flatnonzero(np.logical_or.reduce(masks))
-        values = fields.take(rows).to_pylist()
-    texts = np.full(length, None, dtype=object)
-    texts[rows] = [
-        dumps(present) if (present := {k: v for k, v in row.items() if v is not None}) else None
-        for row in values
-    ]
-    return pa.array(texts, pa.string())
+    texts = arrow_dumps(pa.StructArray.from_arrays(arrays, [path for path, _ in columns]))
+    return pc.if_else(pc.equal(texts, "{}"), pa.scalar(None, pa.string()), texts)
 
 
 def _data_known(et: EventType) -> dict[str, set[str]]:

@@ -41,7 +41,8 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from telemetry_lab.decode import INT64_MAX, MAX_DEPTH, RAW_LIMIT, Batch, FrameError, loads, too_deep
-from telemetry_lab.reshape import dumps, parse_schema, reshape
+from telemetry_lab.jsontext import dumps
+from telemetry_lab.reshape import parse_schema, reshape
 from telemetry_lab.schema import event_type
 from telemetry_lab.seqs import sorted_seqs
 
