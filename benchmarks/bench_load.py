@@ -36,7 +36,15 @@ from pathlib import Path
 from telemetry_lab.datasets.synthetic import write_recording
 
 _MEASURE = r"""
-import json, resource, sys, time
+import json, sys, time
+
+
+def peak_rss():
+    # this process's own peak (VmHWM starts afresh at exec; ru_maxrss carries the parent's over)
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:"))
+
+
 path, how = sys.argv[1], sys.argv[2]
 # each path imports only what it uses (its peak RSS is what its user pays); imports are untimed
 if how == "arrow":
@@ -49,7 +57,7 @@ elif how == "baseline":
 else:
     import telemetry_lab
     import telemetry_lab.readers  # its names load on first use: load them before the clock starts
-imported = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+imported = peak_rss()
 start = time.perf_counter()
 cpu = time.process_time()
 if how == "arrow":
@@ -68,7 +76,7 @@ else:
     session = getattr(telemetry_lab, how)(path)
     events = len(session)
 seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+rss = peak_rss()
 print(json.dumps({"events": events, "seconds": seconds, "cpu": cpu, "rss": rss,
                   "imported": imported}))
 """
@@ -112,7 +120,9 @@ def recordings(args: argparse.Namespace, folder: Path) -> tuple[Path, Path | Non
     """The NDJSON file and the SSE file (None for a user's NDJSON file) to measure."""
     if args.file is not None:
         path = Path(args.file)
-        if path.read_bytes()[:64].lstrip().startswith((b"id:", b"data:", b":")):
+        with path.open("rb") as handle:
+            head = handle.read(64)
+        if head.lstrip().startswith((b"id:", b"data:", b":")):
             return _ndjson_copy(path, folder), path
         return path, None
     started = time.perf_counter()
