@@ -21,16 +21,12 @@ import pyarrow as pa
 import pyarrow.json as pj
 
 from telemetry_lab.datasets.synthetic import write_recording
-from telemetry_lab.jsontext import arrow_dumps, dumps
+from telemetry_lab.jsontext import _by_row, arrow_dumps
 from telemetry_lab.reshape import parse_schema
 
 #: (type, path in ``event.data``) of the columns measured.
 COLUMNS = (("console_log", "stack_trace"), ("console_error", "stack_trace"),
            ("interaction_click", "type"))
-
-
-def _by_row(array: pa.Array) -> pa.Array:
-    return pa.array([None if v is None else dumps(v) for v in array.to_pylist()], pa.string())
 
 
 def _median(function: Callable[[pa.Array], pa.Array], array: pa.Array, repeat: int) -> float:

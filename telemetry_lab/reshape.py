@@ -116,8 +116,6 @@ def _coalesce(arrays: Iterable[pa.Array | None], dtype: pa.DataType, length: int
 
 def _to_json(array: pa.Array) -> pa.Array:
     """JSON text of each non-null value (null stays null; text is taken as JSON text already)."""
-    if pa.types.is_null(array.type):
-        return pa.nulls(len(array), pa.string())
     if pa.types.is_string(array.type):
         return array
     return arrow_dumps(array)
