@@ -397,6 +397,17 @@ def _row_problems(table: pa.Table, name: str) -> tuple[np.ndarray, dict[int, str
     return other, reasons
 
 
+@dataclass
+class _Waiting:
+    """A type's lines that wait to be parsed: joined per batch, with their positions and ids."""
+
+    pieces: list[bytes] = field(default_factory=list)
+    positions: list[int] = field(default_factory=list)
+    ids: list[int | None] | None = None
+    size: int = 0
+    longest: int = 0
+
+
 class TableBuilder:
     """Accumulates batches of envelopes into per-type Arrow tables, incrementally.
 
@@ -417,9 +428,9 @@ class TableBuilder:
         self.duplicates: list[tuple[int, str, int]] = []
         self.last_seq: int = 0
         self.events: int = 0
-        self._pending: deque[tuple[Batch, str, list[int], Future[Parsed]]] = deque()
+        self._pending: deque[tuple[Batch, str, Sequence[int], Future[Parsed]]] = deque()
         self._pending_bytes: deque[int] = deque()
-        self._waiting: dict[str, tuple[Batch, list[int]]] = {}
+        self._waiting: dict[str, _Waiting] = {}
 
     def add(self, batch: Batch) -> None:
         """Queue ``batch`` for parsing; record its errors and skipped seqs.
@@ -440,37 +451,13 @@ class TableBuilder:
                 self._queue(batch, key.decode(errors="replace"), indices)
         self._apply(keep=_MAX_PENDING)
 
-    def _queue(self, batch: Batch, name: str, indices: list[int],
+    def _queue(self, batch: Batch, name: str, indices: Sequence[int],
                lines: list[bytes] | None = None) -> None:
         """Hold the lines ``indices`` of ``batch`` (or ``lines``) of type ``name`` until
-        :data:`_PARSE_BYTES` of that type are waiting, then parse them together."""
-        if lines is None:
-            lines = _pick(batch.lines, indices)
-        held = self._waiting.get(name)
-        if held is None:
-            held = self._waiting[name] = (Batch(positions=[], ids=None), [0])
-        waiting, size = held
-        assert isinstance(waiting.positions, list)
-        if batch.ids is not None and waiting.ids is None:  # NDJSON has no ids: none are kept
-            waiting.ids = [None] * len(waiting.lines)
-        if waiting.ids is not None:
-            waiting.ids += _pick(batch.ids, indices) if batch.ids else [None] * len(lines)
-        waiting.lines += lines
-        waiting.positions += _pick(batch.positions, indices)
-        size[0] += sum(map(len, lines))
-        if size[0] >= _PARSE_BYTES:
-            self._release(name)
+        :data:`_PARSE_BYTES` of that type are waiting, then parse them together.
 
-    def _release(self, name: str) -> None:
-        waiting, _ = self._waiting.pop(name)
-        self._submit(waiting, name, list(range(len(waiting.lines))), waiting.lines)
-
-    def _submit(self, batch: Batch, name: str, indices: list[int],
-                lines: list[bytes] | None = None) -> None:
-        """Parse the lines ``indices`` of ``batch`` (or ``lines``, when given) as type ``name``.
-
-        The lines are joined here and only the joined block goes to the worker: the batch's
-        lines can be freed while it parses.
+        Lines nested too deep are recorded here; the others are joined at once, so that the
+        batch's line objects can be freed while its types wait.
         """
         if lines is None:
             lines = _pick(batch.lines, indices)
@@ -485,11 +472,28 @@ class TableBuilder:
                 if not lines:
                     return
                 longest = max(map(len, lines))
-        data = b"\n".join(lines)
-        del lines
-        future = _executor().submit(parse_block, name, data, len(indices), longest)
-        origin = Batch(positions=batch.positions, ids=batch.ids)  # without its lines
-        self._pending.append((origin, name, indices, future))
+        held = self._waiting.get(name)
+        if held is None:
+            held = self._waiting[name] = _Waiting()
+        if batch.ids is not None and held.ids is None:  # NDJSON has no ids: none are kept
+            held.ids = [None] * len(held.positions)
+        if held.ids is not None:
+            held.ids += _pick(batch.ids, indices) if batch.ids else [None] * len(lines)
+        held.positions += _pick(batch.positions, indices)
+        held.pieces.append(b"\n".join(lines))
+        held.size += len(held.pieces[-1])
+        held.longest = max(held.longest, longest)
+        if held.size >= _PARSE_BYTES:
+            self._release(name)
+
+    def _release(self, name: str) -> None:
+        """Parse the lines of type ``name`` that wait, on a worker thread."""
+        held = self._waiting.pop(name)
+        data = held.pieces[0] if len(held.pieces) == 1 else b"\n".join(held.pieces)
+        count = len(held.positions)
+        future = _executor().submit(parse_block, name, data, count, held.longest)
+        origin = Batch(positions=held.positions, ids=held.ids)  # without its lines
+        self._pending.append((origin, name, range(count), future))
         self._pending_bytes.append(len(data))
 
     def flush(self) -> None:
@@ -520,7 +524,7 @@ class TableBuilder:
                 self._queue(batch, other, [indices[r] for r in moved],
                             [parsed.lines[r] for r in moved])
 
-    def _keep(self, name: str, table: pa.Table, batch: Batch, indices: list[int],
+    def _keep(self, name: str, table: pa.Table, batch: Batch, indices: Sequence[int],
               rows: np.ndarray) -> None:
         """Hold ``table``, the first copy of each seq; row i came from
         ``batch.lines[indices[rows[i]]]`` (looked up only for rows to report)."""
@@ -540,7 +544,7 @@ class TableBuilder:
             self.events += len(seqs)
             self._parts.setdefault(name, []).append(table)
 
-    def _check_ids(self, table: pa.Table, batch: Batch, indices: list[int],
+    def _check_ids(self, table: pa.Table, batch: Batch, indices: Sequence[int],
                    rows: np.ndarray) -> None:
         """Report rows whose SSE ``id`` is not their envelope's seq (the seq is kept)."""
         assert batch.ids is not None
