@@ -530,9 +530,9 @@ class TableBuilder:
         ``batch.lines[indices[rows[i]]]`` (looked up only for rows to report)."""
         if not table.num_rows:
             return
-        if batch.ids is not None:
-            self._check_ids(table, batch, indices, rows)
         seqs = table["seq"].to_pylist()
+        if batch.ids is not None:
+            self._check_ids(seqs, batch, indices, rows)
         seen = self._seen
         if len(set(seqs)) != len(seqs) or not seen.isdisjoint(seqs):
             table = self._repeated(name, table, seqs, batch, [indices[r] for r in rows])
@@ -544,18 +544,23 @@ class TableBuilder:
             self.events += len(seqs)
             self._parts.setdefault(name, []).append(table)
 
-    def _check_ids(self, table: pa.Table, batch: Batch, indices: Sequence[int],
+    def _check_ids(self, seqs: list[int], batch: Batch, indices: Sequence[int],
                    rows: np.ndarray) -> None:
-        """Report rows whose SSE ``id`` is not their envelope's seq (the seq is kept)."""
+        """Report rows whose SSE ``id`` is not their envelope's seq ``seqs`` (the seq is kept).
+
+        Ids and seqs are compared as two lists at once; only a mismatch is looked into row by
+        row (a frame without an id is not one).
+        """
         assert batch.ids is not None
-        lines = np.asarray(indices)[rows]
-        ids = pa.array(_pick(batch.ids, lines.tolist()), pa.int64())
-        differ = pc.not_equal(ids, table["seq"].combine_chunks()).fill_null(False)
-        for i in np.flatnonzero(differ.to_numpy(zero_copy_only=False)):
-            seq = table["seq"][int(i)].as_py()
-            reason = (f"SSE id {ids[int(i)].as_py()} disagrees with the envelope's seq {seq}; "
-                      "the event is kept under its seq")
-            self._error(batch, int(lines[i]), reason, line=b"", to=self.warnings, seq=seq)
+        lines = indices if len(rows) == len(indices) else _pick(indices, rows.tolist())
+        ids = _pick(batch.ids, lines)
+        if ids == seqs:
+            return
+        for line, frame_id, seq in zip(lines, ids, seqs, strict=True):
+            if frame_id is not None and frame_id != seq:
+                reason = (f"SSE id {frame_id} disagrees with the envelope's seq {seq}; "
+                          "the event is kept under its seq")
+                self._error(batch, line, reason, line=b"", to=self.warnings, seq=seq)
 
     def _repeated(self, name: str, table: pa.Table, seqs: list[int], batch: Batch,
                   lines: list[int]) -> pa.Table:
