@@ -200,8 +200,8 @@ def reshape(name: str, raw: pa.Table) -> pa.Table:
     et = event_type(name)
     n = raw.num_rows
     envelope = raw.to_struct_array()
-    if isinstance(envelope, pa.ChunkedArray):
-        envelope = envelope.combine_chunks()
+    if isinstance(envelope, pa.ChunkedArray):  # one chunk is read in place, not copied
+        envelope = envelope.chunk(0) if envelope.num_chunks == 1 else envelope.combine_chunks()
     fields = _Fields()
     _field = fields.get
     event = _field(envelope, "event")

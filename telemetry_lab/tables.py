@@ -49,7 +49,6 @@ from telemetry_lab.seqs import sorted_seqs
 T = TypeVar("T")
 
 _TYPE_RE = re.compile(rb'"type"\s*:\s*"([^"\\]*)"')
-_BLOCK = 1 << 20
 _MAX_PENDING = 16
 #: At most this many bytes of joined lines wait for a worker: when workers fall behind (a busy
 #: machine), the caller waits instead of framing ahead and holding ever more of the input.
@@ -108,13 +107,14 @@ def _valid_utf8(data: bytes) -> bool:
     return True
 
 
-def _read_block(name: str, data: bytes, count: int, longest: int) -> pa.Table:
-    """Parse ``data``, ``count`` envelope lines of type ``name`` (``longest`` bytes at most)."""
+def _read_block(name: str, data: bytes, count: int) -> pa.Table:
+    """Parse ``data``, ``count`` envelope lines of type ``name``."""
     if not _valid_utf8(data):
         raise _InvalidUTF8
+    # one block for all of ``data``: the table has a single chunk, which reshape reads in place
     table = pj.read_json(
         pa.BufferReader(data),
-        read_options=pj.ReadOptions(block_size=max(_BLOCK, longest + 2), use_threads=False),
+        read_options=pj.ReadOptions(block_size=len(data) + 1, use_threads=False),
         parse_options=pj.ParseOptions(
             explicit_schema=parse_schema(name), unexpected_field_behavior="infer"
         ),
@@ -252,7 +252,7 @@ def _parse(name: str, lines: Sequence[bytes], rows: np.ndarray, out: Parsed) -> 
             _drop(name, lines, rows, deep, out)
             return
     try:
-        raw = _read_block(name, b"\n".join(lines), len(lines), max(map(len, lines)))
+        raw = _read_block(name, b"\n".join(lines), len(lines))
     except _InvalidUTF8:
         lines = list(lines)
         for i, line in enumerate(lines):
@@ -280,7 +280,7 @@ def _parse(name: str, lines: Sequence[bytes], rows: np.ndarray, out: Parsed) -> 
                                parse_schema(name))
         try:
             block = json.dumps(fixed).encode()
-            raw = _read_block(name, block, 1, len(block))
+            raw = _read_block(name, block, 1)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             message = str(exc).removeprefix("JSON parse error: ")
             _bad(out, int(rows[0]), lines[0], f"the JSON reader rejected it: {message}")
@@ -322,9 +322,9 @@ def _drop(name: str, lines: Sequence[bytes], rows: np.ndarray, bad: dict[int, st
         _parse(name, [lines[i] for i in rest], rows[rest], out)
 
 
-def parse_block(name: str, data: bytes, count: int, longest: int) -> Parsed:
-    """Parse ``data``, ``count`` envelope lines of type ``name`` joined by newlines, the
-    longest ``longest`` bytes, into that type's table. Pure, thread-safe.
+def parse_block(name: str, data: bytes, count: int) -> Parsed:
+    """Parse ``data``, ``count`` envelope lines of type ``name`` joined by newlines, into that
+    type's table. Pure, thread-safe.
 
     The block is split into lines only if the reader rejects it (to isolate the bad lines), so
     the caller can let go of its lines once it has joined them. Lines longer than
@@ -333,7 +333,7 @@ def parse_block(name: str, data: bytes, count: int, longest: int) -> Parsed:
     out = Parsed()
     rows = np.arange(count)
     try:
-        raw = _read_block(name, data, count, longest)
+        raw = _read_block(name, data, count)
     except (_InvalidUTF8, _TooDeep, pa.ArrowInvalid, pa.ArrowNotImplementedError):
         _parse(name, data.split(b"\n"), rows, out)
         return out
@@ -405,7 +405,6 @@ class _Waiting:
     positions: list[int] = field(default_factory=list)
     ids: list[int | None] | None = None
     size: int = 0
-    longest: int = 0
 
 
 class TableBuilder:
@@ -461,8 +460,7 @@ class TableBuilder:
         """
         if lines is None:
             lines = _pick(batch.lines, indices)
-        longest = max(map(len, lines))
-        if longest > _CHECK_DEPTH_OVER:
+        if max(map(len, lines)) > _CHECK_DEPTH_OVER:
             deep = _deep(lines, over=_CHECK_DEPTH_OVER, unless_opens=_CHECK_DEPTH_OVER // 2)
             for i, reason in deep.items():
                 self._error(batch, indices[i], reason, line=lines[i])
@@ -471,7 +469,6 @@ class TableBuilder:
                 lines = [line for i, line in enumerate(lines) if i not in deep]
                 if not lines:
                     return
-                longest = max(map(len, lines))
         held = self._waiting.get(name)
         if held is None:
             held = self._waiting[name] = _Waiting()
@@ -482,7 +479,6 @@ class TableBuilder:
         held.positions += _pick(batch.positions, indices)
         held.pieces.append(b"\n".join(lines))
         held.size += len(held.pieces[-1])
-        held.longest = max(held.longest, longest)
         if held.size >= _PARSE_BYTES:
             self._release(name)
 
@@ -491,7 +487,7 @@ class TableBuilder:
         held = self._waiting.pop(name)
         data = held.pieces[0] if len(held.pieces) == 1 else b"\n".join(held.pieces)
         count = len(held.positions)
-        future = _executor().submit(parse_block, name, data, count, held.longest)
+        future = _executor().submit(parse_block, name, data, count)
         origin = Batch(positions=held.positions, ids=held.ids)  # without its lines
         self._pending.append((origin, name, range(count), future))
         self._pending_bytes.append(len(data))

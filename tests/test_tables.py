@@ -321,9 +321,9 @@ def test_builder_snapshots_at_any_time_without_reparsing(monkeypatch: pytest.Mon
     parsed: list[int] = []
     original = tables.parse_block
 
-    def counting(name: str, data: bytes, count: int, longest: int) -> tables.Parsed:
+    def counting(name: str, data: bytes, count: int) -> tables.Parsed:
         parsed.append(count)
-        return original(name, data, count, longest)
+        return original(name, data, count)
 
     monkeypatch.setattr(tables, "parse_block", counting)
     builder = TableBuilder()
