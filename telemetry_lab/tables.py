@@ -54,9 +54,13 @@ _MAX_PENDING = 16
 #: machine), the caller waits instead of framing ahead and holding ever more of the input.
 _MAX_PENDING_BYTES = 24 << 20
 #: A type's lines wait until this many bytes of them have arrived (or a snapshot is taken) and
-#: are then parsed in one call: each parse has a fixed cost, which rare types would otherwise
-#: pay in every batch.
+#: are then parsed in one call: each parse has a fixed cost (1 to 3 ms), which rare types would
+#: otherwise pay in every batch.
 _PARSE_BYTES = 4 << 20
+#: ... or until this many bytes of input (of any type) have arrived since the first of them: a
+#: rare type is then parsed a few times per recording instead of being held, and parsed along
+#: with every other one, at the end.
+_MAX_WAIT_INPUT = 64 << 20
 _EXECUTOR: ThreadPoolExecutor | None = None
 
 
@@ -405,6 +409,7 @@ class _Waiting:
     positions: list[int] = field(default_factory=list)
     ids: list[int | None] | None = None
     size: int = 0
+    since: int = 0
 
 
 class TableBuilder:
@@ -430,6 +435,7 @@ class TableBuilder:
         self._pending: deque[tuple[Batch, str, Sequence[int], Future[Parsed]]] = deque()
         self._pending_bytes: deque[int] = deque()
         self._waiting: dict[str, _Waiting] = {}
+        self._routed = 0
 
     def add(self, batch: Batch) -> None:
         """Queue ``batch`` for parsing; record its errors and skipped seqs.
@@ -448,6 +454,9 @@ class TableBuilder:
                 self._unroutable(batch, indices)
             else:
                 self._queue(batch, key.decode(errors="replace"), indices)
+        for name in [name for name, held in self._waiting.items()
+                     if self._routed - held.since >= _MAX_WAIT_INPUT]:
+            self._release(name)
         self._apply(keep=_MAX_PENDING)
 
     def _queue(self, batch: Batch, name: str, indices: Sequence[int],
@@ -471,7 +480,7 @@ class TableBuilder:
                     return
         held = self._waiting.get(name)
         if held is None:
-            held = self._waiting[name] = _Waiting()
+            held = self._waiting[name] = _Waiting(since=self._routed)
         if batch.ids is not None and held.ids is None:  # NDJSON has no ids: none are kept
             held.ids = [None] * len(held.positions)
         if held.ids is not None:
@@ -479,6 +488,7 @@ class TableBuilder:
         held.positions += _pick(batch.positions, indices)
         held.pieces.append(b"\n".join(lines))
         held.size += len(held.pieces[-1])
+        self._routed += len(held.pieces[-1])
         if held.size >= _PARSE_BYTES:
             self._release(name)
 

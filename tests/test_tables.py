@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import Future
 from typing import Any
 
 import pyarrow as pa
@@ -338,6 +339,42 @@ def test_builder_snapshots_at_any_time_without_reparsing(monkeypatch: pytest.Mon
     assert len(second) == 30
     assert parsed == [10, 20]
     assert second.frame("page_load")["seq"].tolist() == list(range(1, 31))
+
+
+def test_a_rare_type_waits_for_a_bounded_stretch_of_input(monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    parsed: list[tuple[str, int]] = []
+    original = tables.parse_block
+
+    def counting(name: str, data: bytes, count: int) -> tables.Parsed:
+        parsed.append((name, count))
+        return original(name, data, count)
+
+    class Inline:  # parse at once, on this thread: what was sent is parsed when add() returns
+        def submit(self, fn: Any, *args: Any) -> Future[Any]:
+            future: Future[Any] = Future()
+            future.set_result(fn(*args))
+            return future
+
+    monkeypatch.setattr(tables, "parse_block", counting)
+    monkeypatch.setattr(tables, "_executor", Inline)
+    monkeypatch.setattr(tables, "_MAX_WAIT_INPUT", 20_000)
+    builder = TableBuilder()
+    decoder = NDJSONDecoder()
+    builder.add(decoder.feed(ndjson([envelope(1, 0.0, "page_lcp", {"time": 1796018034.1327})])))
+    arrived, seq = 0, 1
+    while not parsed and arrived < 100_000:
+        batch = ndjson([envelope(seq + i, float(seq + i), "page_load",
+                                 {**PAGE, "cdp_timestamp": float(seq + i)}) for i in range(1, 11)])
+        seq += 10
+        builder.add(decoder.feed(batch))
+        arrived += len(batch)
+    # without a snapshot, one line of page_lcp is parsed only because enough input went past it
+    assert parsed[0] == ("page_lcp", 1)
+    assert 19_000 <= arrived < 20_000 + 2 * len(batch)  # the bound counts the rare line too
+    session = telemetry_lab.Session.from_builder(builder)
+    assert session.table("page_lcp")["seq"].to_pylist() == [1]
+    assert session.table("page_load")["seq"].to_pylist() == list(range(2, seq + 1))
 
 
 def test_out_of_order_batches_are_held_by_seq() -> None:
