@@ -558,15 +558,15 @@ class TableBuilder:
         row (a frame without an id is not one).
         """
         assert batch.ids is not None
-        lines = indices if len(rows) == len(indices) else _pick(indices, rows.tolist())
-        ids = _pick(batch.ids, lines)
+        kept = indices if len(rows) == len(indices) else _pick(indices, rows.tolist())
+        ids = _pick(batch.ids, kept)
         if ids == seqs:
             return
-        for line, frame_id, seq in zip(lines, ids, seqs, strict=True):
+        for index, frame_id, seq in zip(kept, ids, seqs, strict=True):
             if frame_id is not None and frame_id != seq:
                 reason = (f"SSE id {frame_id} disagrees with the envelope's seq {seq}; "
                           "the event is kept under its seq")
-                self._error(batch, line, reason, line=b"", to=self.warnings, seq=seq)
+                self._error(batch, index, reason, line=b"", to=self.warnings, seq=seq)
 
     def _repeated(self, name: str, table: pa.Table, seqs: list[int], batch: Batch,
                   lines: list[int]) -> pa.Table:
